@@ -1,0 +1,87 @@
+// Builds the simulated chat completion for a validated request: deterministic content,
+// max_tokens truncation and usage counted with the real tokenizer.
+import { randomUUID } from 'node:crypto';
+import { dspyReply, parseDspyPrompt, topicOf } from './chat-adapter-reply.js';
+import { createPrng, pick, seedFrom, sha256Hex, stableStringify } from './prng.js';
+import { contentKeyOf, toTokenMessages, type ChatCompletionRequest } from './request-schema.js';
+import { countPromptTokens, truncateToTokens, type TokenMessage } from './tokens.js';
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  system_fingerprint: string;
+  choices: Array<{
+    index: number;
+    message: { role: 'assistant'; content: string; refusal: null; annotations: [] };
+    finish_reason: 'stop' | 'length';
+    logprobs: null;
+  }>;
+  usage: {
+    prompt_tokens: number;
+    completion_tokens: number;
+    total_tokens: number;
+    prompt_tokens_details: { cached_tokens: number };
+    completion_tokens_details: { reasoning_tokens: number };
+  };
+}
+
+export function simulateCompletion(request: ChatCompletionRequest, nowMs: number): ChatCompletion {
+  const messages = toTokenMessages(request.messages);
+  const requestKey = sha256Hex(stableStringify(contentKeyOf(request)));
+  const limit = minDefined(request.max_tokens, request.max_completion_tokens);
+  const dspy = parseDspyPrompt(messages);
+  const choices = Array.from({ length: request.n ?? 1 }, (_, index) => {
+    const seed = `${requestKey}:${index}`;
+    const full = dspy ? dspyReply(dspy, seed) : plainReply(request.model, messages, seed);
+    const cut = truncateToTokens(full, limit ?? Number.POSITIVE_INFINITY);
+    return {
+      tokens: cut.tokens,
+      choice: {
+        index,
+        message: { role: 'assistant' as const, content: cut.text, refusal: null, annotations: [] as [] },
+        finish_reason: cut.truncated ? ('length' as const) : ('stop' as const),
+        logprobs: null,
+      },
+    };
+  });
+  const promptTokens = countPromptTokens(messages);
+  const completionTokens = choices.reduce((sum, c) => sum + c.tokens, 0);
+  return {
+    id: `chatcmpl-${randomUUID().replace(/-/g, '')}`,
+    object: 'chat.completion',
+    created: Math.floor(nowMs / 1000),
+    model: request.model,
+    system_fingerprint: 'fp_lm_sim',
+    choices: choices.map((c) => c.choice),
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+      prompt_tokens_details: { cached_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+    },
+  };
+}
+
+const OPENINGS = ['Here is a simulated answer.', 'Short answer:', 'In brief:', 'Simulated response:'];
+const BODIES = [
+  'the question about "%s" has a straightforward reply.',
+  'considering "%s", the most likely answer is the simple one.',
+  'regarding "%s", there is nothing more to add.',
+];
+
+/** A plain sentence for prompts that are not DSPy adapter prompts. */
+function plainReply(model: string, messages: readonly TokenMessage[], seed: string): string {
+  const rand = createPrng(seedFrom(seed));
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user') ?? messages[messages.length - 1];
+  const topic = topicOf(lastUser?.content ?? '');
+  const body = pick(rand, BODIES).replace('%s', () => topic);
+  return `${pick(rand, OPENINGS)} ${body} (${model}, ref ${sha256Hex(seed).slice(0, 8)})`;
+}
+
+function minDefined(...values: Array<number | null | undefined>): number | undefined {
+  const defined = values.filter((v): v is number => typeof v === 'number');
+  return defined.length > 0 ? Math.min(...defined) : undefined;
+}

@@ -1,0 +1,11 @@
+export { createSimApp, type SimApp } from './create-sim.js';
+export { startSim, type RunningSim, type StartSimOptions } from './start-sim.js';
+export { DEFAULT_SIM_OPTIONS, type SimOptions } from './options.js';
+export { SimState } from './sim-state.js';
+export { DEFAULT_FAULTS, faultsPatchSchema, type Faults, type FaultsPatch, type FaultRoll } from './faults.js';
+export type { Clock, ModelStats, Outcome, SimStatsSnapshot } from './stats.js';
+export type { OpenAIErrorBody } from './openai-error.js';
+export { simulateCompletion, type ChatCompletion } from './completion.js';
+export { chatCompletionRequestSchema, type ChatCompletionRequest } from './request-schema.js';
+export { dspyReply, parseDspyPrompt, type DspyPrompt, type OutputField } from './chat-adapter-reply.js';
+export { readSimEnv, SimEnvError } from './env.js';

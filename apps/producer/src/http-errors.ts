@@ -1,0 +1,65 @@
+// The ONE table from error codes to HTTP statuses, and the edge where unknown throws become
+// a generic internal_error. No stack trace or upstream body ever reaches a client.
+import type { ErrorRequestHandler, Response } from 'express';
+import { PredictqError, type ErrorCode, type Logger } from '@predictq/core';
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  invalid_json: 400,
+  invalid_request: 400,
+  invalid_signature: 400,
+  invalid_input: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unknown_model: 400,
+  unknown_program: 404,
+  budget_exceeded: 402,
+  rate_limited: 429,
+  lm_timeout: 504,
+  lm_rate_limited: 503,
+  lm_upstream_error: 502,
+  lm_client_error: 502,
+  lm_connection_error: 502,
+  lm_circuit_open: 503,
+  unparseable_reply: 502,
+  cancelled: 409,
+  config_invalid: 500,
+  service_unavailable: 503,
+  internal_error: 500,
+};
+
+export function sendError(res: Response, err: PredictqError): void {
+  res.status(HTTP_STATUS[err.code]).json({ error: err.toJSON() });
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Converts whatever reached express's error path into the stable error shape. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    let error: PredictqError;
+    const parserError = err as BodyParserError;
+    if (err instanceof PredictqError) {
+      error = err;
+    } else if (parserError?.type === 'entity.parse.failed') {
+      error = new PredictqError('invalid_json', 'the request body is not valid JSON');
+    } else if (parserError?.type === 'entity.too.large') {
+      error = new PredictqError('payload_too_large', 'the request body is larger than the server accepts');
+    } else if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
+      error = new PredictqError('unsupported_media_type', 'the request body encoding is not supported; send UTF-8 JSON');
+    } else if (typeof parserError?.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+      error = new PredictqError('invalid_request', 'the request could not be read');
+    } else {
+      logger.error({ err, request_id: req.headers['x-request-id'] }, 'unhandled error');
+      error = new PredictqError('internal_error', 'something went wrong on our side; the request id is in X-Request-Id');
+    }
+    if (res.headersSent) return;
+    sendError(res, error);
+  };
+}

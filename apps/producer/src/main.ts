@@ -1,0 +1,29 @@
+// Starts the producer: config from the environment, listen, graceful SIGTERM.
+import { createLogger, createMetrics, createQueueConnection, loadConfigOrExit } from '@predictq/core';
+import { createApp } from './create-app.js';
+
+const config = loadConfigOrExit('producer');
+const logger = createLogger({ name: 'producer', level: config.log_level });
+const connection = createQueueConnection(config.redis_url);
+connection.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
+const producer = createApp({ config, connection, logger, metrics: createMetrics(), secrets: process.env });
+const server = producer.app.listen(config.port, config.host, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port }, `producer listening on http://127.0.0.1:${port} (API /v1, bull-board /admin/queues)`);
+});
+
+let closing = false;
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  logger.info({ signal }, 'shutting down');
+  const timer = setTimeout(() => process.exit(1), config.shutdown_timeout_ms).unref();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await producer.close();
+  await connection.quit().catch(() => connection.disconnect());
+  clearTimeout(timer);
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

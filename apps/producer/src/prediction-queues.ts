@@ -1,0 +1,83 @@
+// The producer's handle on every route's queue: adding jobs, finding a prediction by id
+// across routes, and (lazily) one QueueEvents per route for `Prefer: wait`.
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  PRIORITY,
+  defaultJobOptions,
+  predictionQueueName,
+  queuePrefix,
+  type Config,
+  type PredictionJobData,
+} from '@predictq/core';
+
+export class PredictionQueues {
+  readonly #config: Config;
+  readonly #connection: Redis;
+  readonly #queues = new Map<string, Queue>();
+  readonly #events = new Map<string, Promise<QueueEvents>>();
+  readonly #eventConnections: Redis[] = [];
+
+  constructor(config: Config, connection: Redis) {
+    this.#config = config;
+    this.#connection = connection;
+    for (const route of config.routes) {
+      this.#queues.set(
+        route.name,
+        new Queue(predictionQueueName(route.name), {
+          connection,
+          prefix: queuePrefix(config.key_prefix),
+          defaultJobOptions: defaultJobOptions(config.queue),
+        }),
+      );
+    }
+  }
+
+  get all(): Queue[] {
+    return [...this.#queues.values()];
+  }
+
+  queue(route: string): Queue {
+    const queue = this.#queues.get(route);
+    if (!queue) throw new Error(`no queue for route ${route}`);
+    return queue;
+  }
+
+  async add(jobId: string, data: PredictionJobData): Promise<Job> {
+    return this.queue(data.route).add('predict', data, { jobId, priority: PRIORITY[data.priority] });
+  }
+
+  /** Finds a prediction's job in whichever route queue holds it. */
+  async find(id: string): Promise<Job | undefined> {
+    const found = await Promise.all(this.all.map((q) => q.getJob(id)));
+    return found.find((job): job is Job => Boolean(job));
+  }
+
+  /** One shared QueueEvents per route, created on first use (a blocking connection each). */
+  events(route: string): Promise<QueueEvents> {
+    let events = this.#events.get(route);
+    if (!events) {
+      // QueueEvents blocks on its connection, so it gets its own (closed in close()).
+      const connection = this.#connection.duplicate();
+      this.#eventConnections.push(connection);
+      const created = new QueueEvents(predictionQueueName(route), {
+        connection,
+        prefix: queuePrefix(this.#config.key_prefix),
+      });
+      events = created.waitUntilReady().then(() => created);
+      this.#events.set(route, events);
+    }
+    return events;
+  }
+
+  async close(): Promise<void> {
+    const events = await Promise.allSettled(this.#events.values());
+    await Promise.all(
+      events.map(async (e) => {
+        if (e.status === 'fulfilled') await e.value.close();
+      }),
+    );
+    await Promise.all(this.all.map((q) => q.close()));
+    for (const connection of this.#eventConnections) connection.disconnect();
+  }
+}

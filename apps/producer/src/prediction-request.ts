@@ -1,0 +1,142 @@
+// POST /v1/predictions: the body schema and its resolution into job data. Every check a
+// client can fail happens here, before anything is enqueued.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import {
+  PredictqError,
+  SamplingParamsSchema,
+  ValidationError,
+  buildModule,
+  findRoute,
+  type Config,
+  type PredictionJobData,
+} from '@predictq/core';
+
+const fieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+
+export const PredictionRequestSchema = z
+  .object({
+    program: z.string().min(1).max(128).optional(),
+    signature: z.string().min(1).max(4000).optional(),
+    instructions: z.string().max(20_000).optional(),
+    module: z.enum(['Predict', 'ChainOfThought']).optional(),
+    demos: z.array(z.record(fieldName, z.unknown())).max(64).optional(),
+    inputs: z.record(fieldName, z.unknown()),
+    model: z.string().min(1).max(200).optional(),
+    params: SamplingParamsSchema.optional(),
+    experiment: z.string().max(128).optional(),
+    subject: z.string().max(256).optional(),
+    cache: z.enum(['default', 'no-store', 'refresh']).optional(),
+    callback_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
+    priority: z.enum(['interactive', 'batch']).optional(),
+    fallback: z.record(fieldName, z.unknown()).optional(),
+  })
+  .strict();
+
+export type PredictionRequest = z.infer<typeof PredictionRequestSchema>;
+
+function describe(issue: z.core.$ZodIssue): string {
+  const path = issue.path.length ? issue.path.join('.') : 'body';
+  return `${path}: ${issue.message}`;
+}
+
+export function parsePredictionRequest(body: unknown): PredictionRequest {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new PredictqError('invalid_request', 'the body must be a JSON object with at least "inputs"');
+  }
+  const parsed = PredictionRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const missingInputs = parsed.error.issues.some((i) => i.path[0] === 'inputs' && i.code === 'invalid_type');
+    const message = missingInputs && !('inputs' in body)
+      ? 'inputs: required; send the input fields as an object, e.g. {"inputs": {"question": "..."}}'
+      : parsed.error.issues.slice(0, 3).map(describe).join('; ');
+    throw new PredictqError('invalid_request', message, { details: { field: first?.path.join('.') ?? null } });
+  }
+  if (parsed.data.metadata && Object.keys(parsed.data.metadata).length > 16) {
+    throw new PredictqError('invalid_request', 'metadata: at most 16 keys');
+  }
+  return parsed.data;
+}
+
+/** Resolves program, signature, route and inputs. Throws the error a client should see. */
+export function resolvePrediction(
+  config: Config,
+  request: PredictionRequest,
+  context: { tenant: string; requestId: string; now: number },
+): PredictionJobData {
+  let signature = request.signature;
+  let instructions = request.instructions;
+  let module = request.module ?? 'Predict';
+  let demos = request.demos ?? [];
+  let programVersion: string | null = null;
+  let model = request.model;
+  if (request.program !== undefined) {
+    const program = config.programs[request.program];
+    if (!program) {
+      const known = Object.keys(config.programs);
+      throw new ValidationError(
+        'unknown_program',
+        `program "${request.program}" is not configured` + (known.length ? `; known: ${known.join(', ')}` : ''),
+      );
+    }
+    if (request.signature !== undefined) {
+      throw new PredictqError('invalid_request', 'send either "program" or "signature", not both');
+    }
+    signature = program.signature;
+    instructions = request.instructions ?? program.instructions;
+    module = request.module ?? program.module;
+    demos = request.demos ?? program.demos;
+    programVersion = program.version;
+    model = model ?? program.model;
+  }
+  if (signature === undefined) {
+    throw new PredictqError('invalid_request', 'send a "signature" such as "question -> answer", or a configured "program"');
+  }
+  const route = findRoute(config, model);
+  if (!route) {
+    const known = config.routes.map((r) => r.model);
+    throw new ValidationError('unknown_model', `model "${model}" is not configured; available: ${known.join(', ')}`);
+  }
+  // Parses the signature and checks the inputs against it (invalid_signature, invalid_input).
+  const built = buildModule({ module, signature, instructions, demos });
+  built.messages(request.inputs);
+
+  return {
+    v: 1,
+    tenant: context.tenant,
+    request_id: context.requestId,
+    program: request.program ?? null,
+    program_version: programVersion,
+    module,
+    signature,
+    ...(instructions === undefined ? {} : { instructions }),
+    demos,
+    inputs: request.inputs,
+    route: route.name,
+    model: route.model,
+    params: request.params ?? {},
+    cache: request.cache ?? 'default',
+    ...(request.callback_url === undefined ? {} : { callback_url: request.callback_url }),
+    ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
+    priority: request.priority ?? 'interactive',
+    ...(request.fallback === undefined ? {} : { fallback: request.fallback }),
+    variant: null,
+    request_hash: hashRequest(request),
+    created_at: context.now,
+  };
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function hashRequest(request: PredictionRequest): string {
+  return createHash('sha256').update(canonical(request)).digest('hex').slice(0, 32);
+}

@@ -1,0 +1,121 @@
+// /v1/predictions: create (with Idempotency-Key and Prefer: wait), read, cancel.
+import { createHash, randomUUID } from 'node:crypto';
+import { Router, type Request } from 'express';
+import type { Job } from 'bullmq';
+import { PREDICTION_ID_PREFIX, PredictqError, type Config, type PredictionJobData } from '@predictq/core';
+import type { Cancellations } from '../cancellations.js';
+import { predictionFromJob, predictionObject } from '../prediction-object.js';
+import type { PredictionQueues } from '../prediction-queues.js';
+import { parsePredictionRequest, resolvePrediction } from '../prediction-request.js';
+import { parsePreferWait, waitForJob } from '../wait-for-job.js';
+
+export interface PredictionRoutesDeps {
+  config: Config;
+  queues: PredictionQueues;
+  cancellations: Cancellations;
+  now(): number;
+}
+
+const CANCELLABLE = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
+
+function predictionId(tenant: string, idempotencyKey: string | undefined): string {
+  if (idempotencyKey === undefined) return PREDICTION_ID_PREFIX + randomUUID().replaceAll('-', '');
+  const digest = createHash('sha256').update(`${tenant}\u0000${idempotencyKey}`).digest('hex').slice(0, 32);
+  return PREDICTION_ID_PREFIX + digest;
+}
+
+function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.get('idempotency-key');
+  if (key === undefined) return undefined;
+  if (key.length === 0 || key.length > 255) {
+    throw new PredictqError('invalid_request', 'Idempotency-Key must be 1 to 255 characters');
+  }
+  return key;
+}
+
+function disconnectSignal(req: Request): AbortSignal {
+  const controller = new AbortController();
+  req.on('close', () => controller.abort());
+  return controller.signal;
+}
+
+export function predictionRoutes(deps: PredictionRoutesDeps): Router {
+  const { config, queues, cancellations } = deps;
+  const router = Router();
+
+  async function findOwned(id: string, tenant: string): Promise<Job<PredictionJobData> | undefined> {
+    if (!id.startsWith(PREDICTION_ID_PREFIX) || id.length > 64) return undefined;
+    const job = (await queues.find(id)) as Job<PredictionJobData> | undefined;
+    return job && job.data.tenant === tenant ? job : undefined;
+  }
+
+  router.post('/v1/predictions', async (req, res) => {
+    const tenant = req.tenant!;
+    const requestId = res.getHeader('x-request-id') as string;
+    const idempotencyKey = idempotencyKeyOf(req);
+    const request = parsePredictionRequest(req.body);
+    const data = resolvePrediction(config, request, { tenant, requestId, now: deps.now() });
+    const waitSeconds = parsePreferWait(req.get('prefer'), config.http.max_wait_s);
+    const id = predictionId(tenant, idempotencyKey);
+
+    let job: Job<PredictionJobData> | undefined;
+    if (idempotencyKey !== undefined) {
+      job = await findOwned(id, tenant);
+      if (job && job.data.request_hash !== data.request_hash) {
+        throw new PredictqError('conflict', 'this Idempotency-Key was used with a different request body');
+      }
+    }
+    const replayed = job !== undefined;
+    // BullMQ ignores an add with an existing job id, so racing retries still make one job.
+    job ??= (await queues.add(id, data)) as Job<PredictionJobData>;
+
+    if (waitSeconds > 0) {
+      await waitForJob(queues, job, waitSeconds * 1000, disconnectSignal(req));
+    }
+    const fresh = ((await queues.find(id)) as Job<PredictionJobData> | undefined) ?? job;
+    const prediction = await predictionFromJob(fresh);
+    const done = prediction.status === 'succeeded' || prediction.status === 'failed';
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(done ? 200 : 202).location(`/v1/predictions/${id}`).json(prediction);
+  });
+
+  router.get('/v1/predictions/:id', async (req, res) => {
+    const tenant = req.tenant!;
+    const id = req.params.id!;
+    const job = await findOwned(id, tenant);
+    if (job) return void res.json(await predictionFromJob(job));
+    const cancelled = await cancellations.get(id, tenant);
+    if (cancelled) return void res.json(cancelled);
+    throw new PredictqError('not_found', `no prediction ${id} (finished predictions are kept for a limited time)`);
+  });
+
+  router.delete('/v1/predictions/:id', async (req, res) => {
+    const tenant = req.tenant!;
+    const id = req.params.id!;
+    const job = await findOwned(id, tenant);
+    if (!job) {
+      const cancelled = await cancellations.get(id, tenant);
+      if (cancelled) return void res.json(cancelled);
+      throw new PredictqError('not_found', `no prediction ${id}`);
+    }
+    const state = await job.getState();
+    if (!CANCELLABLE.has(state)) {
+      const what = state === 'active' ? 'is already running' : 'has already finished';
+      throw new PredictqError('conflict', `prediction ${id} ${what} and cannot be cancelled`, { details: { status: state } });
+    }
+    try {
+      await job.remove();
+    } catch {
+      // A worker locked it between our read and the removal.
+      throw new PredictqError('conflict', `prediction ${id} started running and cannot be cancelled`);
+    }
+    const cancelled = predictionObject(id, job.data, 'cancelled', {
+      error: { code: 'cancelled', message: 'cancelled by the client before it started' },
+      finishedOn: deps.now(),
+    });
+    await cancellations.record(cancelled, tenant);
+    res.json(cancelled);
+  });
+
+  return router;
+}

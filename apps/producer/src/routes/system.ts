@@ -1,0 +1,29 @@
+// Liveness, readiness, metrics and the model list.
+import { Router } from 'express';
+import type { Redis } from 'ioredis';
+import { PredictqError, type Config, type Metrics } from '@predictq/core';
+
+export function systemRoutes(deps: { config: Config; redis: Redis; metrics: Metrics }): Router {
+  const router = Router();
+  router.get('/health', (_req, res) => void res.json({ status: 'ok' }));
+  router.get('/ready', async (_req, res) => {
+    const ping = deps.redis.ping();
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref());
+    try {
+      await Promise.race([ping, timeout]);
+    } catch {
+      throw new PredictqError('service_unavailable', 'Redis is not reachable');
+    }
+    res.json({ status: 'ready' });
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  router.get('/v1/models', (_req, res) => {
+    res.json({
+      object: 'list',
+      data: deps.config.routes.map((r) => ({ id: r.model, object: 'model', created: 0, owned_by: 'predictq', route: r.name })),
+    });
+  });
+  return router;
+}

@@ -1,0 +1,29 @@
+// Starts a worker process: config from the environment, metrics server, graceful SIGTERM.
+import { createLogger, createMetrics, createQueueConnection, loadConfigOrExit } from '@predictq/core';
+import { createWorker } from './create-worker.js';
+import { createMetricsServer } from './metrics-server.js';
+
+const config = loadConfigOrExit('worker');
+const logger = createLogger({ name: 'worker', level: config.log_level });
+const metrics = createMetrics();
+const connection = createQueueConnection(config.redis_url);
+const worker = createWorker({ config, connection, logger, metrics, secrets: process.env });
+let closing = false;
+const server = createMetricsServer(metrics, () => !closing);
+server.listen(config.worker_metrics_port, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.worker_metrics_port;
+  logger.info({ port, routes: config.routes.map((r) => r.name) }, `worker ready; metrics on http://127.0.0.1:${port}/metrics`);
+});
+
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  logger.info({ signal }, 'shutting down');
+  await worker.close(config.shutdown_timeout_ms);
+  server.close();
+  await connection.quit().catch(() => connection.disconnect());
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,15 @@
+// `npm run bench`: every benchmark case, each against a baseline measured in the same run.
+// Uses REDIS_BENCH_URL when set, else a private redis-server on a free port.
+import { startRedis } from '../test/utils/redis-server.js';
+import { runCase } from './harness.js';
+import { uncachedThroughput } from './uncached-throughput.js';
+
+const redis = process.env.REDIS_BENCH_URL ? undefined : await startRedis();
+const redisUrl = process.env.REDIS_BENCH_URL ?? redis!.url;
+console.log(`predictq benchmarks (Redis ${redisUrl}, node ${process.version})`);
+try {
+  await runCase(uncachedThroughput(redisUrl));
+} finally {
+  await redis?.stop();
+}
+process.exit(0);

@@ -1,0 +1,126 @@
+// Uncached predictions per second through the real worker pipeline, against a bare BullMQ
+// worker that calls the same simulator with the openai client and nothing else.
+import { randomUUID } from 'node:crypto';
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import OpenAI from 'openai';
+import {
+  createLogger,
+  createMetrics,
+  createQueueConnection,
+  loadConfig,
+  queuePrefix,
+  type Config,
+  type PredictionJobData,
+} from '@predictq/core';
+import { startSim } from '@predictq/lm-sim';
+import { createWorker } from '@predictq/worker';
+import { PredictionQueues } from '@predictq/producer';
+import type { BenchCase } from './harness.js';
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 400);
+const CONCURRENCY = 16;
+
+async function drain(events: QueueEvents, total: number, enqueue: () => Promise<void>): Promise<number> {
+  let done = 0;
+  const finished = new Promise<void>((resolve) => {
+    const onDone = () => {
+      if (++done === total) {
+        events.off('completed', onDone);
+        events.off('failed', onDone);
+        resolve();
+      }
+    };
+    events.on('completed', onDone);
+    events.on('failed', onDone);
+  });
+  const started = performance.now();
+  await enqueue();
+  await finished;
+  return total / ((performance.now() - started) / 1000);
+}
+
+export function uncachedThroughput(redisUrl: string): BenchCase {
+  let sim: Awaited<ReturnType<typeof startSim>>;
+  let connection: Redis;
+  let config: Config;
+  const prefix = `bench${randomUUID().slice(0, 6)}`;
+  let run = 0;
+
+  return {
+    name: `uncached predictions through the worker (${JOBS} jobs, concurrency ${CONCURRENCY}, simulator at 0 ms)`,
+    unit: 'ops/s',
+    runs: Number(process.env.BENCH_RUNS ?? 5),
+    baselineName: 'bare BullMQ+openai',
+    async setup() {
+      sim = await startSim({});
+      connection = createQueueConnection(redisUrl);
+      config = loadConfig(
+        { REDIS_URL: redisUrl, PREDICTQ_KEY_PREFIX: prefix },
+        { routes: [{ name: 'default', model: 'sim-small', base_url: sim.url, concurrency: CONCURRENCY }] },
+      );
+    },
+    async baseline() {
+      const name = `baseline-${run++}`;
+      const client = new OpenAI({ baseURL: sim.url, apiKey: 'sim', maxRetries: 0 });
+      const queue = new Queue(name, { connection, prefix: queuePrefix(prefix) });
+      const events = new QueueEvents(name, { connection: connection.duplicate(), prefix: queuePrefix(prefix) });
+      await events.waitUntilReady();
+      const worker = new Worker(
+        name,
+        async (job) => {
+          const res = await client.chat.completions.create({
+            model: 'sim-small',
+            messages: [{ role: 'user', content: String(job.data.question) }],
+          });
+          return { answer: res.choices[0]?.message.content ?? '' };
+        },
+        { connection, prefix: queuePrefix(prefix), concurrency: CONCURRENCY },
+      );
+      const rate = await drain(events, JOBS, async () => {
+        await queue.addBulk(Array.from({ length: JOBS }, (_, i) => ({ name: 'q', data: { question: `q ${run} ${i}` } })));
+      });
+      await worker.close();
+      await events.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      return rate;
+    },
+    async subject() {
+      run++;
+      const logger = createLogger({ name: 'bench', level: 'silent' });
+      const worker = createWorker({ config, connection, logger, metrics: createMetrics({ defaultMetrics: false }), secrets: {} });
+      const queues = new PredictionQueues(config, connection);
+      const events = await queues.events('default');
+      const rate = await drain(events, JOBS, async () => {
+        const data = (i: number): PredictionJobData => ({
+          v: 1,
+          tenant: 'bench',
+          request_id: randomUUID(),
+          program: null,
+          program_version: null,
+          module: 'Predict',
+          signature: 'question -> answer',
+          demos: [],
+          inputs: { question: `q ${run} ${i}` },
+          route: 'default',
+          model: 'sim-small',
+          params: {},
+          cache: 'default',
+          priority: 'interactive',
+          variant: null,
+          created_at: Date.now(),
+        });
+        await queues.queue('default').addBulk(Array.from({ length: JOBS }, (_, i) => ({ name: 'predict', data: data(i) })));
+      });
+      await worker.close();
+      await queues.queue('default').obliterate({ force: true });
+      await queues.close();
+      return rate;
+    },
+    async teardown() {
+      await connection.quit();
+      await sim.close();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// Reads the environment and the optional PREDICTQ_CONFIG JSON file, validates once, freezes.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../errors/index.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+export type Env = Record<string, string | undefined>;
+
+/** The model the default simulator route serves. */
+export const SIM_MODEL = 'sim-small';
+
+function intFromEnv(env: Env, key: string): number | undefined {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${key} must be a whole number, got "${raw}"`);
+  return Number(raw);
+}
+
+function readFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`PREDICTQ_CONFIG: cannot read ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`PREDICTQ_CONFIG: ${path} is not a JSON object: ${(err as Error).message}`);
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.length ? issue.path.join('.') : '(top level)';
+  return `${path}: ${issue.message}`;
+}
+
+/**
+ * Builds the frozen configuration. Environment variables override the file; with no LM
+ * configured anywhere, one route points at the simulator.
+ */
+export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}): Config {
+  const file = env.PREDICTQ_CONFIG ? readFile(env.PREDICTQ_CONFIG) : {};
+  const raw: Record<string, unknown> = { ...file };
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined) raw[key] = value;
+  };
+  set('redis_url', env.REDIS_URL || undefined);
+  set('port', intFromEnv(env, 'PORT'));
+  set('lm_sim_port', intFromEnv(env, 'LM_SIM_PORT'));
+  set('worker_metrics_port', intFromEnv(env, 'WORKER_METRICS_PORT'));
+  set('log_level', env.LOG_LEVEL || undefined);
+  set('key_prefix', env.PREDICTQ_KEY_PREFIX || undefined);
+
+  if (env.OPENAI_BASE_URL) {
+    // The environment's LM becomes the default route (first, named "default").
+    const routes = Array.isArray(raw.routes) ? (raw.routes as Array<Record<string, unknown>>) : [];
+    const envRoute = {
+      name: 'default',
+      model: env.OPENAI_MODEL || 'gpt-4o-mini',
+      base_url: env.OPENAI_BASE_URL,
+      api_key_env: 'OPENAI_API_KEY',
+    };
+    raw.routes = [envRoute, ...routes.filter((r) => r.name !== 'default')];
+  } else if (!Array.isArray(raw.routes) || raw.routes.length === 0) {
+    const simPort = (raw.lm_sim_port as number | undefined) ?? 3100;
+    raw.routes = [{ name: 'default', model: SIM_MODEL, base_url: `http://127.0.0.1:${simPort}/v1` }];
+  }
+  Object.assign(raw, overrides);
+
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(describeIssue);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`, { details: { issues: lines } });
+  }
+  const config = parsed.data;
+  const names = new Set<string>();
+  for (const route of config.routes) {
+    if (names.has(route.name)) throw new ConfigError(`routes: route name "${route.name}" is used twice`);
+    names.add(route.name);
+  }
+  const models = new Set(config.routes.map((r) => r.model));
+  if (config.default_route !== undefined && !names.has(config.default_route)) {
+    throw new ConfigError(`default_route: no route is named "${config.default_route}"`);
+  }
+  for (const [programName, program] of Object.entries(config.programs)) {
+    if (program.model !== undefined && !names.has(program.model) && !models.has(program.model)) {
+      throw new ConfigError(`programs.${programName}.model: "${program.model}" is not a configured route or model`);
+    }
+  }
+  return deepFreeze({ ...config, default_route: config.default_route ?? config.routes[0]!.name });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** For a process's main: a bad setting stops start-up with a message naming it (exit 2). */
+export function loadConfigOrExit(app: string, env: Env = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`predictq ${app}: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './lm-client.js';
+export * from './retry-after.js';

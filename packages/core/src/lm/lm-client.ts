@@ -1,0 +1,132 @@
+// A thin wrapper over the official openai client: one chat completion, classified errors,
+// usage and response headers. The client's own retries are off: retrying is the queue's job.
+import OpenAI from 'openai';
+import { LmError, PredictqError } from '../errors/index.js';
+import { retryAfterMs } from './retry-after.js';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** Sampling parameters that are passed through to the LM (and change the answer). */
+export interface SamplingParams {
+  temperature?: number;
+  max_tokens?: number;
+  top_p?: number;
+  stop?: string | string[];
+  seed?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  response_format?: { type: 'text' | 'json_object' };
+}
+
+export interface LmUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+}
+
+export interface LmResponse {
+  text: string;
+  finishReason: string;
+  usage: LmUsage;
+  model: string;
+  headers: Record<string, string>;
+}
+
+export interface LmRequest {
+  messages: ChatMessage[];
+  params: SamplingParams;
+  signal?: AbortSignal;
+  requestId?: string;
+}
+
+export interface LmClientOptions {
+  baseURL: string;
+  apiKey: string;
+  model: string;
+  timeoutMs: number;
+}
+
+export interface LmCaller {
+  chat(request: LmRequest): Promise<LmResponse>;
+}
+
+export class LmClient implements LmCaller {
+  readonly #client: OpenAI;
+  readonly #model: string;
+  readonly #timeoutMs: number;
+
+  constructor(options: LmClientOptions) {
+    this.#client = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs });
+    this.#model = options.model;
+    this.#timeoutMs = options.timeoutMs;
+  }
+
+  async chat(request: LmRequest): Promise<LmResponse> {
+    try {
+      const { data, response } = await this.#client.chat.completions
+        .create(
+          { model: this.#model, messages: request.messages, ...request.params, stream: false },
+          {
+            signal: request.signal,
+            timeout: this.#timeoutMs,
+            maxRetries: 0,
+            headers: request.requestId ? { 'x-request-id': request.requestId } : undefined,
+          },
+        )
+        .withResponse();
+      const choice = data.choices[0];
+      const usage = data.usage;
+      return {
+        text: choice?.message.content ?? '',
+        finishReason: choice?.finish_reason ?? 'stop',
+        model: data.model,
+        usage: {
+          prompt_tokens: usage?.prompt_tokens ?? 0,
+          completion_tokens: usage?.completion_tokens ?? 0,
+          total_tokens: usage?.total_tokens ?? 0,
+          cached_tokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
+          reasoning_tokens: usage?.completion_tokens_details?.reasoning_tokens ?? 0,
+        },
+        headers: Object.fromEntries(response.headers.entries()),
+      };
+    } catch (err) {
+      throw classifyLmError(err, request.signal);
+    }
+  }
+}
+
+/** Maps whatever the openai client threw to an LmError with a stable code. */
+export function classifyLmError(err: unknown, signal?: AbortSignal): PredictqError {
+  if (err instanceof PredictqError) return err;
+  if (err instanceof OpenAI.APIUserAbortError || (signal?.aborted && !(err instanceof OpenAI.APIError))) {
+    const reason: unknown = signal?.reason;
+    if (reason instanceof PredictqError) return reason;
+    return new PredictqError('cancelled', 'the LM call was aborted', { cause: err });
+  }
+  if (err instanceof OpenAI.APIConnectionTimeoutError) {
+    return new LmError('lm_timeout', 'the LM did not answer within the route timeout', { cause: err });
+  }
+  if (err instanceof OpenAI.APIConnectionError) {
+    return new LmError('lm_connection_error', 'could not connect to the LM endpoint', { cause: err });
+  }
+  if (err instanceof OpenAI.APIError) {
+    const status = err.status ?? 0;
+    if (status === 429) {
+      const wait = retryAfterMs(err.headers);
+      return new LmError('lm_rate_limited', 'the LM rate-limited the request', {
+        cause: err,
+        status,
+        ...(wait === undefined ? {} : { retryAfterMs: wait }),
+      });
+    }
+    if (status === 408) return new LmError('lm_timeout', 'the LM timed out (408)', { cause: err, status });
+    if (status >= 500) return new LmError('lm_upstream_error', `the LM failed with status ${status}`, { cause: err, status });
+    return new LmError('lm_client_error', `the LM rejected the request with status ${status}`, { cause: err, status });
+  }
+  return new LmError('lm_connection_error', 'the LM call failed', { cause: err });
+}

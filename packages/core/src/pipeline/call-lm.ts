@@ -1,0 +1,41 @@
+// Stage: one LM call, timed, reported as an event whatever its outcome.
+import { PredictqError } from '../errors/index.js';
+import type { LmCaller, LmRequest, LmResponse } from '../lm/index.js';
+import type { Clock } from './clock.js';
+import type { LmCallEvent, PipelineEvents } from './events.js';
+
+function outcomeOf(err: unknown): LmCallEvent['outcome'] {
+  if (!(err instanceof PredictqError)) return 'connection_error';
+  switch (err.code) {
+    case 'lm_timeout':
+      return 'timeout';
+    case 'lm_rate_limited':
+      return 'rate_limited';
+    case 'lm_upstream_error':
+      return 'upstream_error';
+    case 'lm_client_error':
+      return 'client_error';
+    case 'cancelled':
+      return 'cancelled';
+    default:
+      return 'connection_error';
+  }
+}
+
+export async function callLm(
+  deps: { lm: LmCaller; clock: Clock; events: PipelineEvents },
+  route: { name: string; model: string },
+  request: LmRequest,
+): Promise<{ response: LmResponse; durationMs: number }> {
+  const started = deps.clock.now();
+  try {
+    const response = await deps.lm.chat(request);
+    const durationMs = deps.clock.now() - started;
+    deps.events.emit('lm:call', { route: route.name, model: route.model, outcome: 'ok', durationMs, usage: response.usage });
+    return { response, durationMs };
+  } catch (err) {
+    const durationMs = deps.clock.now() - started;
+    deps.events.emit('lm:call', { route: route.name, model: route.model, outcome: outcomeOf(err), durationMs });
+    throw err;
+  }
+}

@@ -1,0 +1,55 @@
+// Reads the state DSPy writes with `program.save("program.json")` for a single-predictor
+// program: { "<predictor>": { "demos": [...], "signature": { "instructions", "fields" }, "lm" },
+// "metadata": {...} }. The optimized instructions and demos are what an optimizer produced;
+// pair them with the program's signature string. The "lm" entry is ignored: routing is ours.
+
+import { ValidationError } from '../errors/index.js';
+import { isPlainObject } from './check-value.js';
+import type { Demo } from './types.js';
+
+export interface DspyProgramState {
+  instructions: string;
+  demos: Demo[];
+  /** Saved per-field prefix/description, inputs then outputs, in signature order. */
+  fields: { prefix?: string; description?: string }[];
+}
+
+// `self` is a bare Predict; `predict` is ChainOfThought's inner predictor.
+const PREFERRED_KEYS = ['self', 'predict'];
+
+export function loadDspyProgram(json: unknown): DspyProgramState {
+  if (!isPlainObject(json)) invalid('expected a JSON object as written by DSPy program.save()');
+  const predictors = Object.keys(json).filter((key) => key !== 'metadata');
+  const key = PREFERRED_KEYS.find((k) => predictors.includes(k)) ?? (predictors.length === 1 ? predictors[0] : undefined);
+  if (key === undefined) {
+    invalid(
+      predictors.length === 0
+        ? 'no predictor state found'
+        : `found ${predictors.length} predictors (${predictors.slice(0, 5).join(', ')}); only single-predictor programs are supported`,
+    );
+  }
+  const state = json[key];
+  if (!isPlainObject(state)) invalid(`"${key}" must be an object with "signature" and "demos"`);
+
+  const signature = state.signature;
+  // DSPy before 2.5 saved the instructions flat, as "signature_instructions".
+  const instructions = isPlainObject(signature) ? signature.instructions : state.signature_instructions;
+  if (typeof instructions !== 'string') invalid(`"${key}.signature.instructions" must be a string`);
+
+  const demos = state.demos ?? [];
+  if (!Array.isArray(demos) || !demos.every(isPlainObject)) invalid(`"${key}.demos" must be a list of objects`);
+
+  const rawFields = isPlainObject(signature) ? (signature.fields ?? []) : [];
+  if (!Array.isArray(rawFields) || !rawFields.every(isPlainObject)) {
+    invalid(`"${key}.signature.fields" must be a list of objects`);
+  }
+  const fields = rawFields.map((f) => ({
+    ...(typeof f.prefix === 'string' ? { prefix: f.prefix } : {}),
+    ...(typeof f.description === 'string' ? { description: f.description } : {}),
+  }));
+  return { instructions, demos, fields };
+}
+
+function invalid(problem: string): never {
+  throw new ValidationError('invalid_request', `invalid DSPy program state: ${problem}`);
+}

@@ -1,0 +1,12 @@
+// Queue names and prefixes. The prefix is hash-tagged so all of a queue's keys land in one
+// Redis Cluster slot, as BullMQ requires.
+
+export function queuePrefix(keyPrefix: string): string {
+  return `{${keyPrefix}}`;
+}
+
+export function predictionQueueName(route: string): string {
+  return `predict.${route}`;
+}
+
+export const PREDICTION_ID_PREFIX = 'pred_';

@@ -1,0 +1,67 @@
+// What a prediction job carries and what it returns. The job's return value is the source of
+// truth for a result. No secret ever goes into job data.
+import { z } from 'zod';
+import { CACHE_LEVELS } from '../telemetry/metrics.js';
+
+export const SamplingParamsSchema = z
+  .object({
+    temperature: z.number().min(0).max(2).optional(),
+    max_tokens: z.number().int().positive().max(1_000_000).optional(),
+    top_p: z.number().min(0).max(1).optional(),
+    stop: z.union([z.string(), z.array(z.string()).max(4)]).optional(),
+    seed: z.number().int().optional(),
+    presence_penalty: z.number().min(-2).max(2).optional(),
+    frequency_penalty: z.number().min(-2).max(2).optional(),
+    response_format: z.object({ type: z.enum(['text', 'json_object']) }).strict().optional(),
+  })
+  .strict();
+
+export const PredictionJobDataSchema = z.object({
+  v: z.literal(1),
+  tenant: z.string(),
+  request_id: z.string(),
+  program: z.string().nullable(),
+  program_version: z.string().nullable(),
+  module: z.enum(['Predict', 'ChainOfThought']),
+  signature: z.string(),
+  instructions: z.string().optional(),
+  demos: z.array(z.record(z.string(), z.unknown())).default([]),
+  inputs: z.record(z.string(), z.unknown()),
+  route: z.string(),
+  model: z.string(),
+  params: SamplingParamsSchema,
+  cache: z.enum(['default', 'no-store', 'refresh']).default('default'),
+  callback_url: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  priority: z.enum(['interactive', 'batch']).default('interactive'),
+  fallback: z.record(z.string(), z.unknown()).optional(),
+  variant: z.string().nullable().default(null),
+  /** Hash of the request body, so a reused Idempotency-Key with another body is caught. */
+  request_hash: z.string().optional(),
+  created_at: z.number(),
+});
+
+export type PredictionJobData = z.infer<typeof PredictionJobDataSchema>;
+
+export const UsageSchema = z.object({
+  prompt_tokens: z.number().int().min(0),
+  completion_tokens: z.number().int().min(0),
+  total_tokens: z.number().int().min(0),
+});
+
+export const PredictionResultSchema = z.object({
+  outputs: z.record(z.string(), z.unknown()),
+  usage: UsageSchema,
+  cost_usd: z.number().min(0),
+  cache: z.object({ hit: z.boolean(), level: z.enum(CACHE_LEVELS).nullable() }),
+  degraded: z.boolean(),
+  variant: z.string().nullable(),
+  program_version: z.string().nullable(),
+  model: z.string(),
+  route: z.string(),
+  finish_reason: z.string().nullable(),
+  timings: z.object({ queue_ms: z.number(), lm_ms: z.number(), total_ms: z.number() }),
+  completed_at: z.number(),
+});
+
+export type PredictionResult = z.infer<typeof PredictionResultSchema>;

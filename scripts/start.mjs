@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// `npm start`: the whole predictq stack on one machine. Uses REDIS_URL when it answers, else
+// starts a private redis-server; uses OPENAI_BASE_URL when set, else starts the LM simulator;
+// then the producer and PREDICTQ_WORKERS workers. Ctrl-C stops everything.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const env = { ...process.env };
+const children = [];
+const say = (msg) => console.log(`[predictq] ${msg}`);
+
+function fail(msg) {
+  console.error(`[predictq] ${msg}`);
+  stopAll(1);
+}
+
+async function redisAnswers(url) {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+function start(name, command, args, extraEnv = {}) {
+  const child = spawn(command, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    if (!stopping) fail(`${name} exited (${signal ?? code}); stopping the stack`);
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitFor(url, what, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  fail(`${what} did not come up at ${url}`);
+}
+
+let stopping = false;
+function stopAll(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of [...children].reverse()) child.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 3000).unref();
+  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() => process.exit(code));
+}
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+
+// 1. Redis
+const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379';
+if (await redisAnswers(redisUrl)) {
+  say(`using Redis at ${redisUrl}`);
+} else {
+  if (spawnSync('redis-server', ['--version']).error) {
+    fail(`Redis at ${redisUrl} does not answer and redis-server is not installed: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL`);
+  }
+  const port = new URL(redisUrl).port || '6379';
+  const dir = join(root, '.predictq', 'redis');
+  mkdirSync(dir, { recursive: true });
+  start('redis-server', 'redis-server', ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '']);
+  const deadline = Date.now() + 10_000;
+  while (!(await redisAnswers(`redis://127.0.0.1:${port}`))) {
+    if (Date.now() > deadline) fail('the private redis-server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  env.REDIS_URL = `redis://127.0.0.1:${port}`;
+  say(`Redis at ${redisUrl} did not answer: started a private redis-server on port ${port} (data in .predictq/redis)`);
+}
+
+// 2. The LM
+const simPort = env.LM_SIM_PORT || '3100';
+if (env.OPENAI_BASE_URL || env.PREDICTQ_CONFIG) {
+  say(`LM: ${env.OPENAI_BASE_URL ?? `routes from ${env.PREDICTQ_CONFIG}`}`);
+} else {
+  start('lm-sim', process.execPath, ['apps/lm-sim/dist/main.js'], { LM_SIM_PORT: simPort });
+  await waitFor(`http://127.0.0.1:${simPort}/v1/models`, 'the LM simulator');
+  say(`no LM configured (OPENAI_BASE_URL is not set): started the LM simulator on http://127.0.0.1:${simPort}/v1`);
+}
+
+// 3. Admin key for bull-board and /admin
+if (!env.PREDICTQ_ADMIN_KEY) {
+  env.PREDICTQ_ADMIN_KEY = randomBytes(12).toString('hex');
+  say(`PREDICTQ_ADMIN_KEY is not set: generated ${env.PREDICTQ_ADMIN_KEY} for this run`);
+}
+
+// 4. Producer and workers
+const port = env.PORT || '3000';
+start('producer', process.execPath, ['apps/producer/dist/main.js'], { PORT: port });
+const workers = Number(env.PREDICTQ_WORKERS || '1');
+if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail('PREDICTQ_WORKERS must be a whole number from 1 to 64');
+const metricsBase = Number(env.WORKER_METRICS_PORT || '9464');
+for (let i = 0; i < workers; i++) {
+  start(`worker ${i + 1}`, process.execPath, ['apps/worker/dist/main.js'], { WORKER_METRICS_PORT: String(metricsBase === 0 ? 0 : metricsBase + i) });
+}
+await waitFor(`http://127.0.0.1:${port}/ready`, 'the producer');
+
+say('ready:');
+say(`  API          http://127.0.0.1:${port}/v1/predictions`);
+say(`  bull-board   http://127.0.0.1:${port}/admin/queues  (any user name, password: the admin key)`);
+say(`  metrics      http://127.0.0.1:${port}/metrics, workers on port ${metricsBase}${workers > 1 ? `..${metricsBase + workers - 1}` : ''}`);
+say(`  try:  curl -s localhost:${port}/v1/predictions -H 'Prefer: wait=10' -d '{"signature":"question -> answer","inputs":{"question":"What is the capital of France?"}}'`);
