@@ -121,6 +121,17 @@ describe('predictions end to end', () => {
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('guards /admin with the admin key and reports queue counts', async () => {
+    const anonymous = await request(`${stack.url}/admin/stats`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.error.code).toBe('unauthorized');
+    const board = await fetch(`${stack.url}/admin/queues`, { headers: { authorization: 'Bearer test-admin-key' } });
+    expect(board.status).toBe(200);
+    const stats = await request(`${stack.url}/admin/stats`, { headers: { authorization: 'Bearer test-admin-key' } });
+    expect(stats.status).toBe(200);
+    expect(stats.body.queues['predict.default']).toMatchObject({ waiting: expect.any(Number), completed: expect.any(Number) });
+  });
+
   describe('bad input gets a 4xx with its own code', () => {
     const cases: Array<[string, { rawBody?: string; body?: unknown }, number, string]> = [
       ['invalid JSON', { rawBody: '{"signature": "q -> a", ' }, 400, 'invalid_json'],

@@ -11,6 +11,7 @@ import { adminAuth, tenantAuth } from './auth.js';
 import { Cancellations } from './cancellations.js';
 import { errorHandler } from './http-errors.js';
 import { PredictionQueues } from './prediction-queues.js';
+import { adminRoutes, type StatsSource } from './routes/admin.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { systemRoutes } from './routes/system.js';
 
@@ -92,13 +93,26 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath('/admin/queues');
   createBullBoard({ queues: queues.all.map((q) => new BullMQAdapter(q)), serverAdapter });
-  app.use('/admin/queues', adminAuth(config, deps.secrets), serverAdapter.getRouter() as RequestHandler);
+  const admin = adminAuth(config, deps.secrets);
+  app.use('/admin/queues', admin, serverAdapter.getRouter() as RequestHandler);
+
+  // Sections of GET /admin/stats; each feature adds its own.
+  const stats: Record<string, StatsSource> = {
+    queues: async () =>
+      Object.fromEntries(
+        await Promise.all(
+          queues.all.map(async (q) => [q.name, await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed')] as const),
+        ),
+      ),
+  };
 
   // Bodies are read as JSON whatever their Content-Type (curl -d sends a form type).
   const json = express.json({ limit: config.http.body_limit_bytes, type: () => true });
   app.use('/v1', tenantAuth(config, deps.secrets));
   app.use('/v1', json);
   app.use(predictionRoutes({ config, queues, cancellations, now: deps.now ?? Date.now }));
+  app.use(express.json({ limit: '64kb', type: () => true }));
+  app.use(adminRoutes({ auth: admin, stats }));
 
   app.use((req, _res, next) => next(new PredictqError('not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));

@@ -58,7 +58,7 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
     });
   const pipeline = new PredictionPipeline({ config, lmFor, clock: deps.clock ?? systemClock });
   observePipeline(pipeline.events, metrics, logger);
-  const processor = createJobProcessor(pipeline);
+  const processor = createJobProcessor(pipeline, { maxRequeues: config.queue.max_requeues });
 
   const workers = config.routes.map((route) => {
     const worker = new Worker(predictionQueueName(route.name), processor, {

@@ -57,6 +57,8 @@ export const QueueSettingsSchema = z
     keep_completed_count: z.number().int().positive().default(10_000),
     keep_failed_s: z.number().int().positive().default(7 * 24 * 3600),
     keep_failed_count: z.number().int().positive().default(10_000),
+    /** Times a job may wait (breaker open, rate window, budget hold) before it fails. */
+    max_requeues: z.number().int().min(0).default(200),
     /** A worker that dies holding a job loses it after this (BullMQ lock). */
     lock_duration_ms: z.number().int().min(1000).default(30_000),
     stalled_interval_ms: z.number().int().min(500).default(30_000),

@@ -120,3 +120,18 @@ export class ConfigError extends PredictqError {
 export function isPredictqError(err: unknown): err is PredictqError {
   return err instanceof PredictqError;
 }
+
+/**
+ * Control flow, not failure: "put this job back and try again in `delayMs`" (an open breaker,
+ * an exhausted rate window, a budget on hold). The worker requeues the job without spending
+ * an attempt; `code` is what the job fails with if it has waited too often.
+ */
+export class WaitError extends PredictqError {
+  readonly delayMs: number;
+
+  constructor(code: ErrorCode, message: string, delayMs: number, options?: PredictqErrorOptions) {
+    super(code, message, options);
+    this.name = 'WaitError';
+    this.delayMs = Math.max(0, Math.ceil(delayMs));
+  }
+}
