@@ -1,0 +1,39 @@
+// Process life cycle: a bad setting stops start-up naming it; SIGTERM lets active jobs finish.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request, until } from './utils/http.js';
+import { startApp } from './utils/processes.js';
+import { startStack, type Stack } from './utils/stack.js';
+
+describe('start-up with a bad setting', () => {
+  for (const app of ['producer', 'worker'] as const) {
+    it(`${app} exits with code 2 and names the setting`, async () => {
+      const proc = startApp(app, { WORKER_METRICS_PORT: 'nine', PORT: 'nine', REDIS_URL: 'redis://127.0.0.1:1' });
+      const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
+      expect(code).toBe(2);
+      expect(proc.lines.join('\n')).toMatch(/(PORT|WORKER_METRICS_PORT) must be a whole number/);
+    });
+  }
+});
+
+describe('graceful shutdown', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ workers: 1 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('SIGTERM lets the active job finish, then the worker exits 0', async () => {
+    stack.sim.state.faults.update({ latency_ms: 1500 });
+    const created = await request(`${stack.url}/v1/predictions`, {
+      body: { signature: 'question -> answer', inputs: { question: 'finish before you go' } },
+    });
+    await until(async () => (await request(`${stack.url}/v1/predictions/${created.body.id}`)).body.status === 'running');
+    const code = await stack.workers[0]!.stop('SIGTERM');
+    expect(code).toBe(0);
+    const after = await request(`${stack.url}/v1/predictions/${created.body.id}`);
+    expect(after.body.status).toBe('succeeded');
+    expect(stack.workers[0]!.lines.some((l) => l.includes('shutting down'))).toBe(true);
+  });
+});
