@@ -49,11 +49,7 @@ describe('predictions end to end', () => {
   });
 
   it('returns 202 when the prediction does not finish within the wait, and never hangs past it', async () => {
-    await fetch(`${stack.sim.url.replace(/\/v1$/, '')}/sim/faults`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ latency_ms: 4000 }),
-    });
+    stack.sim.state.faults.update({ latency_ms: 4000 });
     try {
       const started = Date.now();
       const res = await request(`${stack.url}/v1/predictions`, {
@@ -66,11 +62,7 @@ describe('predictions end to end', () => {
       expect(waited).toBeGreaterThanOrEqual(900);
       expect(waited).toBeLessThan(3900);
     } finally {
-      await fetch(`${stack.sim.url.replace(/\/v1$/, '')}/sim/faults`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ latency_ms: 0 }),
-      });
+      stack.sim.state.faults.update({ latency_ms: 0 });
     }
   });
 
@@ -208,23 +200,14 @@ describe('a worker killed mid-job', () => {
   });
 
   it('loses nothing: another worker picks the job up and completes it', async () => {
-    const simBase = stack.sim.url.replace(/\/v1$/, '');
-    await fetch(`${simBase}/sim/faults`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ latency_ms: 60_000 }),
-    });
+    stack.sim.state.faults.update({ latency_ms: 60_000 });
     const created = await request(`${stack.url}/v1/predictions`, {
       body: { signature: 'question -> answer', inputs: { question: 'survive a SIGKILL' } },
     });
     await until(async () => (await request(`${stack.url}/v1/predictions/${created.body.id}`)).body.status === 'running');
     await until(async () => stack.sim.state.stats.snapshot().requests >= 1);
     await stack.workers[0]!.stop('SIGKILL');
-    await fetch(`${simBase}/sim/faults`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ latency_ms: 0 }),
-    });
+    stack.sim.state.faults.update({ latency_ms: 0 });
     await stack.startWorker();
     const done = await until(async () => {
       const res = await request(`${stack.url}/v1/predictions/${created.body.id}`);
