@@ -3,12 +3,14 @@
 import { startRedis } from '../test/utils/redis-server.js';
 import { runCase } from './harness.js';
 import { uncachedThroughput } from './uncached-throughput.js';
+import { cacheHitBench } from './cache-hit.js';
 
 const redis = process.env.REDIS_BENCH_URL ? undefined : await startRedis();
 const redisUrl = process.env.REDIS_BENCH_URL ?? redis!.url;
 console.log(`predictq benchmarks (Redis ${redisUrl}, node ${process.version})`);
 try {
   await runCase(uncachedThroughput(redisUrl));
+  await cacheHitBench(redisUrl);
 } finally {
   await redis?.stop();
 }

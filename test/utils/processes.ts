@@ -40,7 +40,7 @@ export function startApp(app: 'producer' | 'worker' | 'lm-sim', env: Record<stri
   return {
     child,
     lines,
-    waitForLine(pattern, timeoutMs = 20_000) {
+    waitForLine(pattern, timeoutMs = 45_000) {
       const seen = lines.find((l) => pattern.test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {

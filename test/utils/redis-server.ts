@@ -57,7 +57,8 @@ export async function startRedis(port?: number): Promise<PrivateRedis> {
     port: chosen,
     process: child,
     async stop() {
-      if (child.exitCode === null) {
+      // Safe to call twice, and after the process was killed some other way.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGKILL');
         await exited;

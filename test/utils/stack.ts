@@ -13,6 +13,8 @@ export interface StackOptions {
   workers?: number;
   /** Merged into the PREDICTQ_CONFIG file. */
   config?: Record<string, unknown>;
+  /** Merged into the default route (e.g. `breaker`, `limits`, `timeout_ms`). */
+  route?: Record<string, unknown>;
   env?: Record<string, string>;
   redisUrl?: string;
 }
@@ -38,7 +40,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   writeFileSync(
     configPath,
     JSON.stringify({
-      routes: [{ name: 'default', model: 'sim-small', base_url: sim.url, timeout_ms: 10_000 }],
+      routes: [{ name: 'default', model: 'sim-small', base_url: sim.url, timeout_ms: 10_000, ...options.route }],
       queue: { lock_duration_ms: 3000, stalled_interval_ms: 1000, backoff_ms: 200 },
       shutdown_timeout_ms: 5000,
       ...options.config,

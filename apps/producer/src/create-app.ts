@@ -6,12 +6,35 @@ import type { Redis } from 'ioredis';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { HTTP_ROUTES, PredictqError, type Config, type Logger, type Metrics } from '@predictq/core';
+import type { Telemetry } from 'bullmq';
+import {
+  CancelChannel,
+  CostTracker,
+  HTTP_ROUTES,
+  IngestLimiter,
+  PipelineEvents,
+  PredictqError,
+  createFastConnection,
+  microsToUsd,
+  traceHttpRequests,
+  type Config,
+  type Logger,
+  type Metrics,
+  type TieredCache,
+  createCache,
+} from '@predictq/core';
+import { CacheFastPath } from './cache-fast-path.js';
+import { adminCacheRoutes } from './routes/admin-cache.js';
 import { adminAuth, tenantAuth } from './auth.js';
 import { Cancellations } from './cancellations.js';
 import { errorHandler } from './http-errors.js';
+import { ingestLimit } from './ingest-limit.js';
 import { PredictionQueues } from './prediction-queues.js';
 import { adminRoutes, type StatsSource } from './routes/admin.js';
+import { adminUsageRoutes } from './routes/admin-usage.js';
+import { createBudgetCheck } from './budget-check.js';
+import { createCacheSavings } from './cache-savings.js';
+import { adminBreakerRoutes } from './routes/admin-breakers.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { systemRoutes } from './routes/system.js';
 
@@ -26,6 +49,12 @@ export interface ProducerDeps {
   now?: () => number;
   /** Created from config and connection when not given. */
   queues?: PredictionQueues;
+  /** BullMQ's own spans (bullmq-otel), given only when tracing is on. */
+  telemetry?: Telemetry | undefined;
+  /** [cost] Fail-fast connection for budgets and the usage ledger; opened from config.redis_url when absent. */
+  costConnection?: Redis;
+  /** [cache] The shared cache (fast path, invalidation, stats); built from config when absent, none when null. */
+  cache?: TieredCache | null;
 }
 
 export interface ProducerApp {
@@ -72,13 +101,16 @@ function countRequests(metrics: Metrics): RequestHandler {
 
 export function createApp(deps: ProducerDeps): ProducerApp {
   const { config, connection, logger, metrics } = deps;
-  const queues = deps.queues ?? new PredictionQueues(config, connection);
+  const queues = deps.queues ?? new PredictionQueues(config, connection, { telemetry: deps.telemetry });
+  // Queue depth and backlog age on this producer's /metrics too (read at scrape time).
+  const unwatchQueues = metrics.queues.watch(queues.all);
   const cancellations = new Cancellations(connection, config.key_prefix, config.queue.keep_failed_s);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
   app.use(requestId());
+  app.use(traceHttpRequests<express.Request>((req) => routeLabel(req.path)));
   app.use(
     pinoHttp({
       logger,
@@ -106,12 +138,50 @@ export function createApp(deps: ProducerDeps): ProducerApp {
       ),
   };
 
+  // [cost] Budget pre-check, GET /admin/usage and the `budgets` stats section (issue 5).
+  const costConnection = deps.costConnection ?? createFastConnection(config.redis_url);
+  if (!deps.costConnection) costConnection.on('error', (err) => logger.warn({ err: { message: err.message } }, 'cost ledger connection error'));
+  const costEvents = new PipelineEvents();
+  costEvents.on('budget:refused', (e) => metrics.budgetRefusals.inc({ budget: e.budget, window: e.window, outcome: e.outcome }));
+  const cost = new CostTracker({ config, redis: costConnection, events: costEvents, ...(deps.now ? { clock: { now: deps.now } } : {}) });
+  const budgetCheck = createBudgetCheck({ config, cost, logger });
+  const recordCacheAnswer = createCacheSavings({ cost, events: costEvents, metrics });
+  stats.budgets = async () =>
+    (await cost.budgets.snapshot()).map((b) => ({
+      budget: b.budget,
+      window: b.window,
+      limit_usd: microsToUsd(b.limitMicros),
+      spent_usd: microsToUsd(b.spentMicros),
+      reserved_usd: microsToUsd(b.reservedMicros),
+      remaining_usd: microsToUsd(Math.max(0, b.limitMicros - b.spentMicros)),
+      resets_at: new Date(b.resetsAt).toISOString(),
+    }));
+
+  // [cache] The fast path (L2 hits without a job), POST /admin/cache/invalidate, the `cache` stats section.
+  const cache = deps.cache === undefined ? createCache({ config, secrets: deps.secrets, logger }) : (deps.cache ?? undefined);
+  const cacheAdmin = adminCacheRoutes({ auth: admin, config, cache });
+  stats.cache = cacheAdmin.stats;
+
   // Bodies are read as JSON whatever their Content-Type (curl -d sends a form type).
   const json = express.json({ limit: config.http.body_limit_bytes, type: () => true });
   app.use('/v1', tenantAuth(config, deps.secrets));
+  app.post('/v1/predictions', ingestLimit(new IngestLimiter(config, connection))); // [resilience]
   app.use('/v1', json);
-  app.use(predictionRoutes({ config, queues, cancellations, now: deps.now ?? Date.now }));
+  const cancelChannel = new CancelChannel(config.key_prefix); // [resilience]
+  app.use(
+    predictionRoutes({
+      config, queues, cancellations, now: deps.now ?? Date.now, budgetCheck, recordCacheAnswer,
+      cancelRunning: (jobId) => cancelChannel.publish(connection, jobId),
+      cacheFastPath: cache ? new CacheFastPath(cache, config, metrics) : undefined,
+    }),
+  );
   app.use(express.json({ limit: '64kb', type: () => true }));
+  // [resilience] POST /admin/breakers/:route/reset and the `breakers` stats section.
+  const breakers = adminBreakerRoutes({ auth: admin, config, redis: connection, queues });
+  stats.breakers = breakers.stats;
+  app.use(breakers.router);
+  app.use(adminUsageRoutes({ auth: admin, ledger: cost.ledger, now: deps.now ?? Date.now })); // [cost]
+  app.use(cacheAdmin.router); // [cache]
   app.use(adminRoutes({ auth: admin, stats }));
 
   app.use((req, _res, next) => next(new PredictqError('not_found', `no route ${req.method} ${req.path}`)));
@@ -121,7 +191,10 @@ export function createApp(deps: ProducerDeps): ProducerApp {
     app,
     queues,
     async close() {
+      unwatchQueues();
       await queues.close();
+      if (!deps.costConnection) costConnection.disconnect(); // [cost]
+      if (cache && deps.cache === undefined) await cache.close(); // [cache]
     },
   };
 }

@@ -1,12 +1,15 @@
 // Starts the producer: config from the environment, listen, graceful SIGTERM.
-import { createLogger, createMetrics, createQueueConnection, loadConfigOrExit } from '@predictq/core';
+import { createLogger, createMetrics, createQueueConnection, loadConfigOrExit, startTracing } from '@predictq/core';
 import { createApp } from './create-app.js';
 
 const config = loadConfigOrExit('producer');
+// Off unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_TRACES_EXPORTER is set.
+const tracing = await startTracing({ serviceName: 'predictq-producer' });
 const logger = createLogger({ name: 'producer', level: config.log_level });
+if (tracing.ignored.length) logger.warn({ ignored: tracing.ignored }, 'OTEL_TRACES_EXPORTER names exporters predictq lacks (it has otlp, console, none)');
 const connection = createQueueConnection(config.redis_url);
 connection.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
-const producer = createApp({ config, connection, logger, metrics: createMetrics(), secrets: process.env });
+const producer = createApp({ config, connection, logger, metrics: createMetrics(), secrets: process.env, telemetry: tracing.bullmq });
 const server = producer.app.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -22,6 +25,7 @@ async function shutdown(signal: string) {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await producer.close();
   await connection.quit().catch(() => connection.disconnect());
+  await tracing.shutdown().catch(() => {});
   clearTimeout(timer);
   process.exit(0);
 }

@@ -88,8 +88,10 @@ export async function predictionFromJob(job: Job<PredictionJobData>): Promise<Pr
     });
   }
   if (status === 'failed') {
-    return predictionObject(id, job.data, status, {
-      error: decodeJobError(job.failedReason),
+    const error = decodeJobError(job.failedReason);
+    // A running job the client cancelled fails with `cancelled`: it reads as cancelled.
+    return predictionObject(id, job.data, error.code === 'cancelled' ? 'cancelled' : status, {
+      error,
       ...(job.finishedOn ? { finishedOn: job.finishedOn } : {}),
     });
   }

@@ -1,10 +1,11 @@
 // The producer's handle on every route's queue: adding jobs, finding a prediction by id
 // across routes, and (lazily) one QueueEvents per route for `Prefer: wait`.
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Queue, QueueEvents, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   PRIORITY,
   defaultJobOptions,
+  injectTraceContext,
   predictionQueueName,
   queuePrefix,
   type Config,
@@ -18,7 +19,8 @@ export class PredictionQueues {
   readonly #events = new Map<string, Promise<QueueEvents>>();
   readonly #eventConnections: Redis[] = [];
 
-  constructor(config: Config, connection: Redis) {
+  /** `telemetry`: BullMQ's own spans (bullmq-otel), given only when tracing is on. */
+  constructor(config: Config, connection: Redis, options: { telemetry?: Telemetry | undefined } = {}) {
     this.#config = config;
     this.#connection = connection;
     for (const route of config.routes) {
@@ -28,6 +30,7 @@ export class PredictionQueues {
           connection,
           prefix: queuePrefix(config.key_prefix),
           defaultJobOptions: defaultJobOptions(config.queue),
+          ...(options.telemetry ? { telemetry: options.telemetry } : {}),
         }),
       );
     }
@@ -44,7 +47,8 @@ export class PredictionQueues {
   }
 
   async add(jobId: string, data: PredictionJobData): Promise<Job> {
-    return this.queue(data.route).add('predict', data, { jobId, priority: PRIORITY[data.priority] });
+    const trace = injectTraceContext();
+    return this.queue(data.route).add('predict', trace ? { ...data, trace } : data, { jobId, priority: PRIORITY[data.priority] });
   }
 
   /** Finds a prediction's job in whichever route queue holds it. */

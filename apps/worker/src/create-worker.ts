@@ -1,23 +1,35 @@
 // createWorker(deps): one BullMQ worker per configured route, all running the same pipeline.
 // Never reads process.env and never listens: main.ts does that.
-import { Worker } from 'bullmq';
+import { Queue, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  CancelChannel,
+  CostTracker,
   LmClient,
+  LmGuard,
+  PipelineEvents,
   PredictionPipeline,
+  createCache,
+  createFastConnection,
   predictionQueueName,
   queuePrefix,
   routeApiKey,
   systemClock,
+  traceJobs,
+  watchPredictionQueues,
   type Clock,
   type Config,
   type LmCaller,
   type Logger,
   type Metrics,
   type RouteConfig,
+  type TieredCache,
 } from '@predictq/core';
+import { observeCache } from './cache-observers.js';
 import { createJobProcessor } from './job-processor.js';
+import { observeCost } from './cost-observers.js';
 import { observePipeline } from './observers.js';
+import { observeResilience } from './resilience-observers.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -29,6 +41,12 @@ export interface WorkerDeps {
   secrets: Record<string, string | undefined>;
   clock?: Clock;
   lmFor?: (route: RouteConfig) => LmCaller;
+  /** BullMQ's own spans (bullmq-otel), given only when tracing is on. */
+  telemetry?: Telemetry | undefined;
+  /** [cost] Fail-fast connection for budgets and the usage ledger; opened from config.redis_url when absent. */
+  costConnection?: Redis;
+  /** [cache] The shared cache; built from config (its own fail-fast connection) when absent, none when null. */
+  cache?: TieredCache | null;
 }
 
 export interface PredictqWorker {
@@ -56,9 +74,31 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
       }
       return client;
     });
-  const pipeline = new PredictionPipeline({ config, lmFor, clock: deps.clock ?? systemClock });
-  observePipeline(pipeline.events, metrics, logger);
-  const processor = createJobProcessor(pipeline, { maxRequeues: config.queue.max_requeues });
+  // [resilience] rate limits, breakers and call timeouts shared through Redis (issue 4).
+  const guard = new LmGuard({ config, redis: deps.connection });
+  observeResilience(guard.events, metrics, logger, config.routes.map((r) => r.name));
+  // [cost] prices, budget reservations and the usage ledger (issue 5); its events are the pipeline's.
+  const costConnection = deps.costConnection ?? createFastConnection(config.redis_url);
+  if (!deps.costConnection) costConnection.on('error', (err) => logger.warn({ err: { message: err.message } }, 'cost ledger connection error'));
+  const events = new PipelineEvents();
+  const cost = new CostTracker({
+    config,
+    redis: costConnection,
+    clock: deps.clock ?? systemClock,
+    events,
+    onError: (err, what) => logger.warn({ err: { message: (err as Error).message } }, `${what} failed`),
+  });
+  observeCost(events, metrics, logger, cost);
+  // [cache] L1 + L2 + cross-worker single-flight (issue 3); closed with the worker.
+  const cache = deps.cache === undefined ? createCache({ config, secrets: deps.secrets, logger }) : (deps.cache ?? undefined);
+  observeCache(events, metrics);
+  const pipeline = new PredictionPipeline({ config, lmFor, clock: deps.clock ?? systemClock, guard, events, cost, ...(cache ? { cache } : {}) });
+  observePipeline(pipeline.events, metrics, logger, config);
+  const traced = traceJobs(createJobProcessor(pipeline, { maxRequeues: config.queue.max_requeues }));
+  // BullMQ hands the cancellation signal only to a processor that declares three parameters.
+  const processor = (job: Job, token?: string, signal?: AbortSignal) => traced(job, token, signal);
+  // Queue depth and backlog age on this worker's /metrics (read at scrape time).
+  const stopWatchingQueues = watchPredictionQueues(metrics.queues, config, deps.connection);
 
   const workers = config.routes.map((route) => {
     const worker = new Worker(predictionQueueName(route.name), processor, {
@@ -70,6 +110,7 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
       // Finished-job retention is set on each job by the producer; these are the fallback.
       removeOnComplete: { age: config.queue.keep_completed_s, count: config.queue.keep_completed_count },
       removeOnFail: { age: config.queue.keep_failed_s, count: config.queue.keep_failed_count },
+      ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
     });
     worker.on('active', () => metrics.activeRequests.inc());
     worker.on('completed', () => metrics.activeRequests.dec());
@@ -81,10 +122,33 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
     return worker;
   });
 
+  // [resilience] When a probe closes a breaker, the jobs that were waiting for it run now
+  // (promoting every delayed job: one delayed for backoff may run a little early).
+  guard.events.on('breaker:state', ({ route, state, source }) => {
+    if (state !== 'closed' || source !== 'probe') return;
+    const queue = new Queue(predictionQueueName(route), { connection: deps.connection, prefix: queuePrefix(config.key_prefix) });
+    queue
+      .promoteJobs()
+      .catch((err: Error) => logger.warn({ err: { message: err.message }, route }, 'could not promote waiting jobs'))
+      .finally(() => void queue.close());
+  });
+
+  // [resilience] DELETE /v1/predictions/:id of a running job: the worker running it aborts it.
+  const cancelSubscriber = deps.connection.duplicate();
+  cancelSubscriber.on('error', (err) => logger.warn({ err: { message: err.message } }, 'cancel channel error'));
+  void new CancelChannel(config.key_prefix)
+    .subscribe(cancelSubscriber, (jobId) => {
+      for (const worker of workers) {
+        if (worker.cancelJob(jobId, 'cancelled by the client')) logger.info({ job_id: jobId }, 'cancelling a running prediction');
+      }
+    })
+    .catch((err: Error) => logger.error({ err: { message: err.message } }, 'cannot subscribe to cancellations'));
+
   return {
     workers,
     pipeline,
     async close(timeoutMs = config.shutdown_timeout_ms) {
+      await stopWatchingQueues();
       const graceful = Promise.all(workers.map((w) => w.close()));
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {
@@ -98,6 +162,10 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
         logger.warn({ timeout_ms: timeoutMs }, 'shutdown deadline passed; forcing workers closed');
         await Promise.all(workers.map((w) => w.close(true)));
       }
+      guard.close(); // [resilience]
+      cancelSubscriber.disconnect();
+      if (!deps.costConnection) costConnection.disconnect(); // [cost]
+      if (cache && deps.cache === undefined) await cache.close(); // [cache]
     },
   };
 }

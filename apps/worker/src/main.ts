@@ -1,13 +1,16 @@
 // Starts a worker process: config from the environment, metrics server, graceful SIGTERM.
-import { createLogger, createMetrics, createQueueConnection, loadConfigOrExit } from '@predictq/core';
+import { createLogger, createMetrics, createQueueConnection, loadConfigOrExit, startTracing } from '@predictq/core';
 import { createWorker } from './create-worker.js';
 import { createMetricsServer } from './metrics-server.js';
 
 const config = loadConfigOrExit('worker');
+// Off unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_TRACES_EXPORTER is set.
+const tracing = await startTracing({ serviceName: 'predictq-worker' });
 const logger = createLogger({ name: 'worker', level: config.log_level });
+if (tracing.ignored.length) logger.warn({ ignored: tracing.ignored }, 'OTEL_TRACES_EXPORTER names exporters predictq lacks (it has otlp, console, none)');
 const metrics = createMetrics();
 const connection = createQueueConnection(config.redis_url);
-const worker = createWorker({ config, connection, logger, metrics, secrets: process.env });
+const worker = createWorker({ config, connection, logger, metrics, secrets: process.env, telemetry: tracing.bullmq });
 let closing = false;
 const server = createMetricsServer(metrics, () => !closing);
 server.listen(config.worker_metrics_port, () => {
@@ -23,6 +26,7 @@ async function shutdown(signal: string) {
   await worker.close(config.shutdown_timeout_ms);
   server.close();
   await connection.quit().catch(() => connection.disconnect());
+  await tracing.shutdown().catch(() => {});
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -3,8 +3,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import type { Job } from 'bullmq';
 import { PREDICTION_ID_PREFIX, PredictqError, type Config, type PredictionJobData } from '@predictq/core';
+import type { BudgetCheck } from '../budget-check.js';
+import type { CacheFastPath } from '../cache-fast-path.js';
 import type { Cancellations } from '../cancellations.js';
-import { predictionFromJob, predictionObject } from '../prediction-object.js';
+import { cancelRunning } from '../cancel-running.js';
+import { predictionFromJob, predictionObject, type PredictionObject } from '../prediction-object.js';
 import type { PredictionQueues } from '../prediction-queues.js';
 import { parsePredictionRequest, resolvePrediction } from '../prediction-request.js';
 import { parsePreferWait, waitForJob } from '../wait-for-job.js';
@@ -14,6 +17,14 @@ export interface PredictionRoutesDeps {
   queues: PredictionQueues;
   cancellations: Cancellations;
   now(): number;
+  /** [cache] Answers L2 hits without a job. */
+  cacheFastPath?: CacheFastPath | undefined;
+  /** Asks the workers to abort a running job (CancelChannel); without it running jobs cannot be cancelled. */
+  cancelRunning?(jobId: string): Promise<unknown>;
+  /** [cost] Throws budget_exceeded (402) when the tenant's budget cannot take the request. */
+  budgetCheck?: BudgetCheck;
+  /** [cost] Counts what a fast-path cache answer saved (tokens and USD). */
+  recordCacheAnswer?(data: PredictionJobData, answered: PredictionObject): Promise<unknown>;
 }
 
 const CANCELLABLE = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
@@ -66,6 +77,16 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
       }
     }
     const replayed = job !== undefined;
+    // [cache] An answer already in L2 needs no job (and costs nothing, so it comes before the budget check).
+    if (!replayed && deps.cacheFastPath) {
+      const answered = await deps.cacheFastPath.answer(id, data, deps.now);
+      if (answered) {
+        void deps.recordCacheAnswer?.(data, answered); // [cost] what the hit saved
+        return void res.status(200).location(`/v1/predictions/${id}`).json(answered);
+      }
+    }
+    // [cost] A spent budget refuses new work here, before it is queued (a replay is not new work).
+    if (!job) await deps.budgetCheck?.(data);
     // BullMQ ignores an add with an existing job id, so racing retries still make one job.
     job ??= (await queues.add(id, data)) as Job<PredictionJobData>;
 
@@ -86,6 +107,8 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
     if (job) return void res.json(await predictionFromJob(job));
     const cancelled = await cancellations.get(id, tenant);
     if (cancelled) return void res.json(cancelled);
+    const answered = await deps.cacheFastPath?.find(id, tenant); // [cache]
+    if (answered) return void res.json(answered);
     throw new PredictqError('not_found', `no prediction ${id} (finished predictions are kept for a limited time)`);
   });
 
@@ -98,7 +121,20 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
       if (cancelled) return void res.json(cancelled);
       throw new PredictqError('not_found', `no prediction ${id}`);
     }
-    const state = await job.getState();
+    let state = await job.getState();
+    // [resilience] A running job is aborted by its worker (its LM call too), then reads as cancelled.
+    if (state === 'active' && deps.cancelRunning) {
+      const publish = deps.cancelRunning;
+      if (await cancelRunning(id, { publish, find: (jobId) => queues.find(jobId) })) {
+        const cancelled = predictionObject(id, job.data, 'cancelled', {
+          error: { code: 'cancelled', message: 'cancelled by the client while it ran' },
+          finishedOn: deps.now(),
+        });
+        await cancellations.record(cancelled, tenant);
+        return void res.json(cancelled);
+      }
+      state = await job.getState(); // it finished meanwhile, or went back to wait (removed below)
+    }
     if (!CANCELLABLE.has(state)) {
       const what = state === 'active' ? 'is already running' : 'has already finished';
       throw new PredictqError('conflict', `prediction ${id} ${what} and cannot be cancelled`, { details: { status: state } });

@@ -1,9 +1,36 @@
 // The shape of predictq's settings, validated once with zod. Defaults live here and only here.
 import { z } from 'zod';
+import { costConfigIssues } from '../cost/cost-config-issues.js';
 
 const name = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, ".", "_" or "-" (at most 63 characters)');
+
+/** A route's circuit breaker (issue 4): opossum per worker, state shared through Redis. */
+export const BreakerSettingsSchema = z
+  .object({
+    /** A call slower than this is aborted and counts as a failure (default: the route's timeout_ms). */
+    timeout_ms: z.number().int().positive().optional(),
+    /** Failed share of the calls in the rolling window that opens the breaker, percent. */
+    error_threshold_percentage: z.number().min(1).max(100).default(50),
+    /** Calls a worker must have seen in the rolling window before its breaker may open. */
+    volume_threshold: z.number().int().min(1).default(10),
+    /** Open this long, then one probe call cluster-wide decides: close, or open again. */
+    reset_timeout_ms: z.number().int().min(100).default(30_000),
+    /** Length of the failure statistics window (10 buckets). */
+    rolling_window_ms: z.number().int().min(1000).multipleOf(10).default(10_000),
+  })
+  .strict();
+
+/** A route's LM rate limits across all workers (issue 4); none by default. */
+export const RouteLimitsSchema = z
+  .object({
+    /** LM requests per minute; also enforced per second as ceil(rpm / 60), as providers do. */
+    rpm: z.number().int().positive().optional(),
+    /** LM tokens (prompt + max_tokens, corrected after the call) per minute. */
+    tpm: z.number().int().positive().optional(),
+  })
+  .strict();
 
 export const RouteSchema = z
   .object({
@@ -21,6 +48,25 @@ export const RouteSchema = z
     concurrency: z.number().int().positive().max(1000).default(8),
     /** max_tokens when a request does not say. */
     default_max_tokens: z.number().int().positive().default(1024),
+    breaker: BreakerSettingsSchema.default(BreakerSettingsSchema.parse({})),
+    limits: RouteLimitsSchema.default({}),
+  })
+  .strict();
+
+/** A program's cache behaviour (issue 3). */
+export const ProgramCacheSchema = z
+  .object({
+    /** Share answers across tenants (default: every tenant has its own namespace). */
+    shared: z.boolean().default(false),
+    /** Input normalisation applied to string inputs before the cache key is computed (not to the prompt sent). */
+    normalize: z
+      .object({
+        trim: z.boolean().default(false),
+        collapse_whitespace: z.boolean().default(false),
+        lowercase: z.boolean().default(false),
+      })
+      .strict()
+      .default({ trim: false, collapse_whitespace: false, lowercase: false }),
   })
   .strict();
 
@@ -34,6 +80,7 @@ export const ProgramSchema = z
     demos: z.array(z.record(z.string(), z.unknown())).max(64).default([]),
     /** Default route for this program. */
     model: z.string().optional(),
+    cache: ProgramCacheSchema.optional(),
   })
   .strict();
 
@@ -42,6 +89,8 @@ export const TenantSchema = z
     name,
     /** Environment variable holding this tenant's API key. */
     api_key_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/),
+    /** Predictions this tenant may submit per minute (overrides tenant_limits.rpm). */
+    rpm: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -65,6 +114,74 @@ export const QueueSettingsSchema = z
   })
   .strict();
 
+/** The shared two-level cache (L1 in-process LRU, L2 Redis) with single-flight across workers. */
+export const CacheSettingsSchema = z
+  .object({
+    /** Off: every request goes to the LM. */
+    enabled: z.boolean().default(true),
+    /** The cache's own Redis (defaults to redis_url). */
+    redis_url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+    /** L2 (Redis) time to live, seconds; a request's cache_ttl_s overrides it. */
+    ttl_s: z.number().int().positive().max(30 * 86_400).default(86_400),
+    /** Up to this fraction of the TTL is added at random, so entries written together expire apart. */
+    ttl_jitter: z.number().min(0).max(1).default(0.1),
+    l1: z
+      .object({
+        /** Entries kept in each process. */
+        max_entries: z.number().int().positive().max(10_000_000).default(10_000),
+        /** Bytes kept in each process (encoded size of the entries). */
+        max_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+        ttl_ms: z.number().int().positive().default(5 * 60_000),
+      })
+      .strict()
+      .default({ max_entries: 10_000, max_bytes: 64 * 1024 * 1024, ttl_ms: 5 * 60_000 }),
+    /** Larger answers are not cached. */
+    max_value_bytes: z.number().int().positive().default(1024 * 1024),
+    /** Single-flight lock lifetime; the holder renews it, so a dead holder frees it within this. */
+    lock_ttl_ms: z.number().int().min(200).default(10_000),
+    /** Longest a coalesced request waits for another worker's answer before calling the LM itself. */
+    wait_ms: z.number().int().min(0).default(60_000),
+    /** A cache Redis command slower than this counts as Redis trouble: the lookup goes on with L1 only. */
+    redis_timeout_ms: z.number().int().min(10).default(500),
+    /** After Redis trouble, Redis is not tried again for this long. */
+    redis_retry_ms: z.number().int().min(0).default(1000),
+    /** How long a process trusts its copy of the invalidation generations (invalidations also push). */
+    generation_ttl_ms: z.number().int().min(0).default(1000),
+    /** The producer answers an L2 hit itself, without a job. */
+    producer_fast_path: z.boolean().default(true),
+    /** Cache degraded (fallback) results. */
+    store_degraded: z.boolean().default(false),
+    /** Cache replies cut by max_tokens (finish_reason "length"). */
+    store_truncated: z.boolean().default(false),
+    /** Cache requests with an explicit temperature above 0. */
+    store_nonzero_temperature: z.boolean().default(false),
+    /** Each process adds its counters to the cluster-wide stats this often. */
+    stats_flush_ms: z.number().int().min(50).default(1000),
+  })
+  .strict();
+
+/** A model's price in USD per million tokens (issue 5); overrides the shipped defaults. */
+export const ModelPriceSchema = z
+  .object({
+    prompt: z.number().min(0),
+    completion: z.number().min(0),
+    /** Prompt tokens served from the provider's prompt cache; default: the prompt price. */
+    cached_prompt: z.number().min(0).optional(),
+  })
+  .strict();
+
+/** A spending limit in USD per UTC day and/or UTC month (issue 5). */
+export const BudgetSchema = z
+  .object({
+    daily_usd: z.number().positive().optional(),
+    monthly_usd: z.number().positive().optional(),
+    /** When spent: "reject" fails requests and queued jobs with budget_exceeded; "hold" keeps jobs until the reset. */
+    policy: z.enum(['reject', 'hold']).default('reject'),
+    /** Spending past this percent of a limit is logged and counted once per window. */
+    soft_limit_percent: z.number().min(1).max(100).default(80),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     redis_url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
@@ -81,9 +198,18 @@ export const ConfigSchema = z
     programs: z.record(name, ProgramSchema).default({}),
     /** Without tenants, the API is open and every request belongs to tenant "default". */
     tenants: z.array(TenantSchema).default([]),
+    /** Ingest limit per tenant at the producer (429 with Retry-After); none by default. */
+    tenant_limits: z
+      .object({
+        /** Predictions one tenant may submit per minute, across all producers. */
+        rpm: z.number().int().positive().optional(),
+      })
+      .strict()
+      .default({}),
     /** Environment variable holding the admin key (bull-board, /admin/*). */
     admin_key_env: z.string().default('PREDICTQ_ADMIN_KEY'),
     queue: QueueSettingsSchema.default(QueueSettingsSchema.parse({})),
+    cache: CacheSettingsSchema.default(CacheSettingsSchema.parse({})),
     http: z
       .object({
         /** Largest accepted request body. */
@@ -95,11 +221,38 @@ export const ConfigSchema = z
       .default({ body_limit_bytes: 1024 * 1024, max_wait_s: 60 }),
     /** SIGTERM: active jobs get this long to finish before the process exits. */
     shutdown_timeout_ms: z.number().int().positive().default(25_000),
+    logging: z
+      .object({
+        /** Log prediction inputs and outputs in the worker's line; off = their lengths only. */
+        log_payloads: z.boolean().default(false),
+      })
+      .strict()
+      .default({ log_payloads: false }),
+    /** [cost] Prices by model name, over the defaults in cost/prices.ts. */
+    prices: z.record(z.string().min(1), ModelPriceSchema).default({}),
+    /** [cost] A model without a price costs 0 (counted, with a warning) or stops start-up ("fail"). */
+    unknown_model_price: z.enum(['zero', 'fail']).default('zero'),
+    /** [cost] Budgets: one for all tenants together, and per tenant name ("default" without tenants). */
+    budgets: z
+      .object({ global: BudgetSchema.optional(), tenants: z.record(name, BudgetSchema).default({}) })
+      .strict()
+      .default({ tenants: {} }),
+    /** [cost] Days the per-day usage aggregates (GET /admin/usage) are kept in Redis. */
+    usage_retention_days: z.number().int().min(1).max(3660).default(400),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    for (const issue of costConfigIssues(config)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });
 
 export type RouteConfig = z.infer<typeof RouteSchema>;
 export type ProgramConfig = z.infer<typeof ProgramSchema>;
 export type TenantConfig = z.infer<typeof TenantSchema>;
+export type BreakerSettings = z.infer<typeof BreakerSettingsSchema>;
+export type RouteLimits = z.infer<typeof RouteLimitsSchema>;
 export type QueueSettings = z.infer<typeof QueueSettingsSchema>;
+export type CacheSettings = z.infer<typeof CacheSettingsSchema>;
+export type ProgramCacheConfig = z.infer<typeof ProgramCacheSchema>;
+export type ModelPriceConfig = z.infer<typeof ModelPriceSchema>;
+export type BudgetConfig = z.infer<typeof BudgetSchema>;
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

@@ -31,6 +31,8 @@ export const PredictionJobDataSchema = z.object({
   model: z.string(),
   params: SamplingParamsSchema,
   cache: z.enum(['default', 'no-store', 'refresh']).default('default'),
+  /** Per-request cache TTL override, seconds. */
+  cache_ttl_s: z.number().int().positive().max(30 * 86_400).optional(),
   callback_url: z.string().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
   priority: z.enum(['interactive', 'batch']).default('interactive'),
@@ -39,6 +41,8 @@ export const PredictionJobDataSchema = z.object({
   /** Hash of the request body, so a reused Idempotency-Key with another body is caught. */
   request_hash: z.string().optional(),
   created_at: z.number(),
+  /** W3C trace context of the request that enqueued this job (only when tracing is on). */
+  trace: z.object({ traceparent: z.string().max(128), tracestate: z.string().max(512).optional() }).optional(),
 });
 
 export type PredictionJobData = z.infer<typeof PredictionJobDataSchema>;
@@ -47,12 +51,17 @@ export const UsageSchema = z.object({
   prompt_tokens: z.number().int().min(0),
   completion_tokens: z.number().int().min(0),
   total_tokens: z.number().int().min(0),
+  /** Subsets of prompt and completion tokens, as the LM reported them (cost tracking). */
+  cached_tokens: z.number().int().min(0).optional(),
+  reasoning_tokens: z.number().int().min(0).optional(),
 });
 
 export const PredictionResultSchema = z.object({
   outputs: z.record(z.string(), z.unknown()),
   usage: UsageSchema,
   cost_usd: z.number().min(0),
+  /** The same cost in integer micro-dollars (what the ledger and budgets add up). */
+  cost_micros: z.number().int().min(0).optional(),
   cache: z.object({ hit: z.boolean(), level: z.enum(CACHE_LEVELS).nullable() }),
   degraded: z.boolean(),
   variant: z.string().nullable(),

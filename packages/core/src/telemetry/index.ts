@@ -1,2 +1,5 @@
 export * from './logger.js';
 export * from './metrics.js';
+export * from './queue-watch.js';
+export * from './tracing.js';
+export * from './bounded-label.js';

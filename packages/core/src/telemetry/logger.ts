@@ -1,4 +1,6 @@
-// The pino logger every process uses: JSON lines, LOG_LEVEL, secrets redacted.
+// The pino logger every process uses: JSON lines, LOG_LEVEL, secrets redacted, and the active
+// trace's ids on every line when tracing is on (so a log line leads to its trace).
+import { trace } from '@opentelemetry/api';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
@@ -7,9 +9,12 @@ export type { Logger } from 'pino';
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["x-api-key"]',
+  'req.headers["proxy-authorization"]',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
   'headers.authorization',
+  '*.headers.authorization',
+  'headers["x-api-key"]',
   'authorization',
   'apiKey',
   'api_key',
@@ -21,6 +26,13 @@ export const REDACT_PATHS = [
   '*.password',
 ];
 
+function traceIds(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
 export function createLogger(options: { level?: string; name: string; destination?: pino.DestinationStream }): Logger {
   const opts: LoggerOptions = {
     name: options.name,
@@ -28,6 +40,7 @@ export function createLogger(options: { level?: string; name: string; destinatio
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: traceIds,
   };
   return options.destination ? pino(opts, options.destination) : pino(opts);
 }

@@ -1,11 +1,15 @@
 // Every metric predictq exports, in one file. Label values come from bounded sets only
 // (configured routes and models, fixed outcome names), never from ids, tenants or paths.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BoundedLabel } from './bounded-label.js';
+import { QueueWatch } from './queue-watch.js';
 
 export const PREDICTION_STATUSES = ['succeeded', 'failed', 'degraded', 'requeued'] as const;
 export const CACHE_LEVELS = ['memory', 'redis', 'coalesced'] as const;
 export const TOKEN_TYPES = ['prompt', 'completion', 'cached', 'reasoning'] as const;
 export const LM_OUTCOMES = ['ok', 'timeout', 'rate_limited', 'upstream_error', 'client_error', 'connection_error', 'cancelled'] as const;
+/** Distinct variant label values one process reports before the rest count as "other". */
+export const VARIANT_LABEL_LIMIT = 32;
 export const HTTP_ROUTES = ['predictions', 'prediction', 'chat', 'models', 'admin', 'health', 'metrics', 'other'] as const;
 
 export interface Metrics {
@@ -16,17 +20,76 @@ export interface Metrics {
   cacheMisses: Counter<string>;
   activeRequests: Gauge<string>;
   breakerOpen: Gauge<'route'>;
+  /** Jobs sent back to wait (breaker open, rate window, LM 429) without spending an attempt. */
+  lmWaits: Counter<'route' | 'reason'>;
   tokensUsed: Counter<'model' | 'type'>;
+  /** [cost] Spend and cache savings by model; budgets labelled "global" or "tenant:<name>" (configured budgets only). */
+  costUsd: Counter<'model'>;
+  costSavedUsd: Counter<'model'>;
+  tokensSaved: Counter<'model' | 'type'>;
+  costUnpriced: Counter<'model'>;
+  budgetRemaining: Gauge<'budget' | 'window'>;
+  budgetSoftLimit: Counter<'budget' | 'window'>;
+  budgetRefusals: Counter<'budget' | 'window' | 'outcome'>;
   lmCallDuration: Histogram<'route' | 'outcome'>;
   httpRequests: Counter<'route' | 'method' | 'status_class'>;
+  /** The queues whose depth and backlog age this process reports (read on each scrape). */
+  queues: QueueWatch;
+  queueJobs: Gauge<'queue' | 'state'>;
+  queueOldestWaiting: Gauge<'queue'>;
+  /** Experiment variants (label capped by `variantLabel`, see VARIANT_LABEL_LIMIT). */
+  variantLabel: BoundedLabel;
+  variantPredictions: Counter<'variant' | 'status'>;
+  variantDuration: Histogram<'variant'>;
+  variantCostUsd: Counter<'variant'>;
 }
 
 export function createMetrics(options: { prefix?: string; defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const queues = new QueueWatch();
   return {
     registry,
+    queues,
+    queueJobs: new Gauge({
+      name: 'dspy_queue_jobs',
+      help: 'Jobs in each prediction queue, by state (read from BullMQ at scrape time)',
+      labelNames: ['queue', 'state'],
+      registers,
+      collect() {
+        return queues.collectCounts(this);
+      },
+    }),
+    variantLabel: new BoundedLabel(VARIANT_LABEL_LIMIT),
+    variantPredictions: new Counter({
+      name: 'dspy_variant_predictions_total',
+      help: 'Predictions of experiment variants, by variant and status (only jobs with a variant)',
+      labelNames: ['variant', 'status'],
+      registers,
+    }),
+    variantDuration: new Histogram({
+      name: 'dspy_variant_prediction_duration_seconds',
+      help: 'Prediction time of experiment variants, by variant',
+      labelNames: ['variant'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    variantCostUsd: new Counter({
+      name: 'dspy_variant_cost_usd_total',
+      help: 'USD spent on predictions of experiment variants, by variant',
+      labelNames: ['variant'],
+      registers,
+    }),
+    queueOldestWaiting: new Gauge({
+      name: 'dspy_queue_oldest_waiting_seconds',
+      help: 'Age of the oldest job waiting to run in each prediction queue (0 when none waits)',
+      labelNames: ['queue'],
+      registers,
+      collect() {
+        return queues.collectOldestWaiting(this);
+      },
+    }),
     predictions: new Counter({
       name: 'dspy_predictions_total',
       help: 'Predictions finished, by model and status',
@@ -54,10 +117,54 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
       labelNames: ['route'],
       registers,
     }),
+    lmWaits: new Counter({
+      name: 'dspy_lm_waits_total',
+      help: 'Jobs requeued without spending an attempt, by route and reason (circuit_open, rate_window, lm_429)',
+      labelNames: ['route', 'reason'],
+      registers,
+    }),
     tokensUsed: new Counter({
       name: 'dspy_tokens_used_total',
       help: 'Tokens used by LM calls, by model and type',
       labelNames: ['model', 'type'],
+      registers,
+    }),
+    // [cost] issue 5
+    costUsd: new Counter({ name: 'dspy_cost_usd_total', help: 'USD spent on LM calls, by model', labelNames: ['model'], registers }),
+    costSavedUsd: new Counter({
+      name: 'dspy_cost_saved_usd_total',
+      help: 'USD that cache hits saved (the cached call priced at the current price), by model',
+      labelNames: ['model'],
+      registers,
+    }),
+    tokensSaved: new Counter({
+      name: 'dspy_tokens_saved_total',
+      help: 'Tokens that cache hits saved, by model and type (prompt, completion)',
+      labelNames: ['model', 'type'],
+      registers,
+    }),
+    costUnpriced: new Counter({
+      name: 'dspy_cost_unpriced_calls_total',
+      help: 'LM calls charged 0 because the model has no configured price',
+      labelNames: ['model'],
+      registers,
+    }),
+    budgetRemaining: new Gauge({
+      name: 'dspy_budget_remaining_usd',
+      help: 'USD left in the current window of each configured budget (global or tenant:<name>), as last settled',
+      labelNames: ['budget', 'window'],
+      registers,
+    }),
+    budgetSoftLimit: new Counter({
+      name: 'dspy_budget_soft_limit_total',
+      help: 'Times a budget window crossed its soft limit (once per window)',
+      labelNames: ['budget', 'window'],
+      registers,
+    }),
+    budgetRefusals: new Counter({
+      name: 'dspy_budget_refusals_total',
+      help: 'Reservations refused: the window is spent (exhausted) or held by in-flight calls (held)',
+      labelNames: ['budget', 'window', 'outcome'],
       registers,
     }),
     lmCallDuration: new Histogram({

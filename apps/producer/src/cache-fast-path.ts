@@ -1,0 +1,59 @@
+// The producer's cache fast path: an L2 hit is answered at once, without a job (cache level
+// "redis", cost 0). The answer is kept for the finished-job retention so GET /v1/predictions/:id
+// still finds it.
+import {
+  bypassReason,
+  cacheRequestFor,
+  resultFromEntry,
+  type Config,
+  type Metrics,
+  type PredictionJobData,
+  type TieredCache,
+} from '@predictq/core';
+import { predictionObject, type PredictionObject } from './prediction-object.js';
+
+export class CacheFastPath {
+  readonly #cache: TieredCache;
+  readonly #config: Config;
+  readonly #metrics: Metrics;
+  readonly #prefix: string;
+
+  constructor(cache: TieredCache, config: Config, metrics: Metrics) {
+    this.#cache = cache;
+    this.#config = config;
+    this.#metrics = metrics;
+    this.#prefix = `${config.key_prefix}:cache:answered:`;
+  }
+
+  /** The finished prediction when the answer is in L2; undefined sends the request down the queue. */
+  async answer(id: string, data: PredictionJobData, now: () => number): Promise<PredictionObject | undefined> {
+    const settings = this.#config.cache;
+    if (!settings.producer_fast_path || data.cache === 'refresh' || bypassReason(data, settings)) return undefined;
+    // A webhook is delivered by a job; keep those on the queue.
+    if (data.callback_url !== undefined) return undefined;
+    const route = this.#config.routes.find((r) => r.name === data.route);
+    if (!route) return undefined;
+    const started = now();
+    const entry = await this.#cache.peek(cacheRequestFor(this.#config, data, route));
+    if (!entry) return undefined;
+    this.#metrics.cacheHits.inc({ level: 'redis' });
+    const result = resultFromEntry(entry, data, 'redis', { queueMs: 0, startedAt: started, now: now() });
+    const prediction = predictionObject(id, data, 'succeeded', { result });
+    await this.#cache.guarded((r) =>
+      r.set(this.#prefix + id, JSON.stringify({ tenant: data.tenant, prediction }), 'EX', this.#config.queue.keep_completed_s),
+    );
+    return prediction;
+  }
+
+  /** A prediction answered by the fast path, for its tenant only. */
+  async find(id: string, tenant: string): Promise<PredictionObject | undefined> {
+    const raw = await this.#cache.guarded((r) => r.get(this.#prefix + id));
+    if (!raw) return undefined;
+    try {
+      const stored = JSON.parse(raw) as { tenant: string; prediction: PredictionObject };
+      return stored.tenant === tenant ? stored.prediction : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

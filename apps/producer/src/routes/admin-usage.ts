@@ -1,0 +1,37 @@
+// GET /admin/usage?tenant=&from=&to=&group_by=model|route|variant|day|tenant: tokens and USD
+// from the usage ledger, per group and in total, for UTC days from..to (inclusive).
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { MAX_REPORT_DAYS, PredictqError, USAGE_GROUPS, utcDay, type UsageLedger } from '@predictq/core';
+
+const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD').refine((d) => utcDay(Date.parse(`${d}T00:00:00Z`) || 0) === d, 'not a date');
+
+const UsageQuerySchema = z
+  .object({
+    tenant: z.string().min(1).max(63).optional(),
+    from: DAY.optional(),
+    to: DAY.optional(),
+    group_by: z.enum(USAGE_GROUPS).default('model'),
+  })
+  .strict();
+
+export function adminUsageRoutes(deps: { auth: RequestHandler; ledger: UsageLedger; now(): number }): Router {
+  const router = Router();
+  router.get('/admin/usage', deps.auth, async (req, res) => {
+    const parsed = UsageQuerySchema.safeParse(req.query);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new PredictqError('invalid_request', `${issue?.path.join('.') || 'query'}: ${issue?.message ?? 'invalid'}`);
+    }
+    const { tenant, group_by: groupBy } = parsed.data;
+    const to = parsed.data.to ?? utcDay(deps.now());
+    // Month to date unless told otherwise.
+    const from = parsed.data.from ?? `${to.slice(0, 7)}-01`;
+    if (from > to) throw new PredictqError('invalid_request', 'from must not be after to');
+    const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
+    if (days > MAX_REPORT_DAYS) throw new PredictqError('invalid_request', `a report covers at most ${MAX_REPORT_DAYS} days`);
+    const report = await deps.ledger.report({ ...(tenant === undefined ? {} : { tenant }), from, to, groupBy });
+    res.json({ object: 'usage_report', tenant: tenant ?? null, from, to, group_by: groupBy, ...report });
+  });
+  return router;
+}

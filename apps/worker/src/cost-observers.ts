@@ -1,0 +1,68 @@
+// Cost metrics and budget log lines, hung off the pipeline's cost events (issue 5). Cache
+// hits are priced here: a `prediction:succeeded` whose result says cache.hit carries the usage
+// of the call it saved.
+import { microsToUsd, type BudgetState, type CostTracker, type Logger, type Metrics, type PipelineEvents } from '@predictq/core';
+
+const GAUGE_ATTEMPTS = 5;
+
+export function observeCost(events: PipelineEvents, metrics: Metrics, logger: Logger, cost: CostTracker): void {
+  const setRemaining = (states: readonly BudgetState[]) => {
+    for (const s of states) {
+      metrics.budgetRemaining.set({ budget: s.budget, window: s.window }, microsToUsd(Math.max(0, s.limitMicros - s.spentMicros)));
+    }
+  };
+
+  events.on('cost:settled', (e) => {
+    if (e.costMicros > 0) metrics.costUsd.inc({ model: e.model }, microsToUsd(e.costMicros));
+    setRemaining(e.budgets);
+  });
+  events.on('cost:saved', (e) => {
+    if (e.savedMicros > 0) metrics.costSavedUsd.inc({ model: e.model }, microsToUsd(e.savedMicros));
+    if (e.savedTokens.prompt) metrics.tokensSaved.inc({ model: e.model, type: 'prompt' }, e.savedTokens.prompt);
+    if (e.savedTokens.completion) metrics.tokensSaved.inc({ model: e.model, type: 'completion' }, e.savedTokens.completion);
+  });
+  const unpricedLogged = new Set<string>();
+  events.on('cost:unpriced', ({ model }) => {
+    metrics.costUnpriced.inc({ model });
+    // Models come from configured routes, so this set stays small.
+    if (!unpricedLogged.has(model)) {
+      unpricedLogged.add(model);
+      logger.warn({ model }, `model "${model}" has no price: its calls cost 0 (set "prices" in the config)`);
+    }
+  });
+  events.on('budget:refused', (e) => {
+    metrics.budgetRefusals.inc({ budget: e.budget, window: e.window, outcome: e.outcome });
+    if (e.outcome === 'exhausted') {
+      logger.info(
+        { budget: e.budget, window: e.window, policy: e.policy, resets_at: new Date(e.resetsAt).toISOString() },
+        'budget spent: prediction refused',
+      );
+    }
+  });
+  events.on('budget:soft_limit', (e) => {
+    metrics.budgetSoftLimit.inc({ budget: e.budget, window: e.window });
+    logger.warn(
+      {
+        budget: e.budget,
+        window: e.window,
+        spent_usd: microsToUsd(e.spentMicros),
+        limit_usd: microsToUsd(e.limitMicros),
+        soft_limit_percent: e.softLimitPercent,
+      },
+      'budget soft limit crossed',
+    );
+  });
+  events.on('prediction:succeeded', ({ data, result }) => {
+    if (!result?.cache.hit) return;
+    void cost.recordCacheHit({ tenant: data.tenant, model: result.model, route: result.route, variant: result.variant, usage: result.usage });
+  });
+
+  // Remaining-budget gauges from the start, not only after this worker's first settlement.
+  let attempts = 0;
+  const initialise = () => {
+    cost.budgets.snapshot().then(setRemaining, () => {
+      if (++attempts < GAUGE_ATTEMPTS) setTimeout(initialise, 1000).unref();
+    });
+  };
+  if (cost.budgets.limits.length > 0) setTimeout(initialise, 200).unref();
+}

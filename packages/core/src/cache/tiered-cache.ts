@@ -1,0 +1,316 @@
+// The two-level cache: L1 (lru-cache, per process) -> L2 (Redis) -> single-flight across every
+// worker (a Redis lock per key; waiters poll the value with backoff, bounded, then compute
+// themselves). A miss computes once and fills both levels. Redis trouble degrades to L1.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LRUCache } from 'lru-cache';
+import type { CacheSettings } from '../config/index.js';
+import { PredictqError } from '../errors/index.js';
+import type { PredictionResult } from '../queue/index.js';
+import type { Logger } from '../telemetry/index.js';
+import { cacheKey, type CacheRequest } from './cache-key.js';
+import { CacheStats, hitCounter, type CacheStatsSnapshot } from './cache-stats.js';
+import { entryFromResult, type CacheLevel, type CachedEntry } from './cached-entry.js';
+import type { EntryCodec } from './codec.js';
+import { GenerationStore, type InvalidateTarget } from './generations.js';
+import { createL1, type L1Cache, type L1Value } from './l1-cache.js';
+import { RedisGuard, UNAVAILABLE } from './redis-guard.js';
+import { withCacheScripts, type CacheScripts } from './scripts.js';
+import { ttlWithJitterMs } from './ttl.js';
+import type { Redis } from 'ioredis';
+
+/** Left in place of a released lock when the answer may not be shared: waiters compute their own. */
+const UNCACHEABLE = '!uncacheable';
+const POLL_FIRST_MS = 10;
+const POLL_MAX_MS = 250;
+
+export type Resolution =
+  | { outcome: 'hit'; level: CacheLevel; entry: CachedEntry }
+  | { outcome: 'miss' | 'refresh'; result: PredictionResult };
+
+export interface ResolveOptions {
+  signal?: AbortSignal | undefined;
+}
+
+export interface TieredCacheDeps {
+  settings: CacheSettings;
+  keyPrefix: string;
+  /** A fail-fast connection (createFastConnection); the cache owns it and closes it. */
+  redis: Redis;
+  /** A connection for invalidation messages (owned too); without it, invalidations reach other processes within generation_ttl_ms. */
+  subscriber?: Redis | undefined;
+  codec: EntryCodec;
+  logger?: Logger | undefined;
+  now?: () => number;
+  random?: () => number;
+  /** Time source of L1 TTLs (tests). */
+  perf?: { now(): number };
+}
+
+interface FetchContext {
+  compute: () => Promise<PredictionResult>;
+  signal: AbortSignal | undefined;
+  /** Per-request L2 TTL, seconds. */
+  ttlS: number | undefined;
+}
+
+function cancelled(): PredictqError {
+  return new PredictqError('cancelled', 'the prediction was cancelled while waiting for a coalesced answer');
+}
+
+export class TieredCache {
+  readonly settings: CacheSettings;
+  readonly stats: CacheStats;
+  readonly #deps: TieredCacheDeps;
+  readonly #guard: RedisGuard;
+  readonly #redis: Redis & CacheScripts;
+  readonly #generations: GenerationStore;
+  readonly #l1: L1Cache<FetchContext>;
+  readonly #now: () => number;
+  readonly #flushTimer: NodeJS.Timeout;
+  readonly #prefix: string;
+
+  constructor(deps: TieredCacheDeps) {
+    this.#deps = deps;
+    this.settings = deps.settings;
+    this.#now = deps.now ?? Date.now;
+    this.#prefix = `${deps.keyPrefix}:cache`;
+    this.stats = new CacheStats(deps.keyPrefix, deps.settings.stats_flush_ms);
+    this.#redis = withCacheScripts(deps.redis);
+    this.#guard = new RedisGuard(deps.redis, {
+      timeoutMs: deps.settings.redis_timeout_ms,
+      retryMs: deps.settings.redis_retry_ms,
+      logger: deps.logger,
+      now: this.#now,
+      onError: () => this.stats.inc('redis_errors'),
+    });
+    this.#generations = new GenerationStore(this.#guard, { keyPrefix: deps.keyPrefix, ttlMs: deps.settings.generation_ttl_ms, now: this.#now });
+    if (deps.subscriber) this.#generations.subscribe(deps.subscriber);
+    this.#l1 = createL1<FetchContext>(
+      {
+        maxEntries: deps.settings.l1.max_entries,
+        maxBytes: deps.settings.l1.max_bytes,
+        ttlMs: deps.settings.l1.ttl_ms,
+        maxEntryBytes: deps.settings.max_value_bytes,
+        ...(deps.perf ? { perf: deps.perf } : {}),
+      },
+      (key, _stale, { context }) => this.#fill(key, context),
+    );
+    this.#flushTimer = setInterval(() => void this.#flush(), deps.settings.stats_flush_ms);
+    this.#flushTimer.unref();
+  }
+
+  get l1Size(): { entries: number; bytes: number } {
+    return { entries: this.#l1.size, bytes: this.#l1.calculatedSize };
+  }
+
+  /**
+   * The answer to a request: from L1, L2, another worker's computation, or `compute()` (run at
+   * most once across the cluster for concurrent identical requests).
+   */
+  async resolve(request: CacheRequest, compute: () => Promise<PredictionResult>, options: ResolveOptions = {}): Promise<Resolution> {
+    const gens = await this.#generations.current(request.scope, request.program);
+    const key = cacheKey(request, gens);
+    const l1Ttl = this.#l1Ttl(request);
+
+    if (request.mode === 'refresh') {
+      this.stats.inc('refreshed');
+      let result: PredictionResult | undefined;
+      const context: FetchContext = { compute: async () => (result = await compute()), signal: options.signal, ttlS: request.ttlS };
+      const value = await this.#computeAndFill(key, context, undefined);
+      if (value.storable) this.#l1.set(key, value, { ttl: l1Ttl });
+      return { outcome: 'refresh', result: result! };
+    }
+
+    let leaderResult: PredictionResult | undefined;
+    const context: FetchContext = {
+      compute: async () => (leaderResult = await compute()),
+      signal: options.signal,
+      ttlS: request.ttlS,
+    };
+    const status: LRUCache.Status<string, L1Value, FetchContext> = {};
+    let value: L1Value | undefined;
+    try {
+      value = await this.#l1.fetch(key, { context, status, ttl: l1Ttl });
+    } catch (err) {
+      // Another job's own cancellation says nothing about this one: compute it ourselves.
+      const joined = status.fetch === 'inflight';
+      if (joined && err instanceof PredictqError && err.code === 'cancelled' && !options.signal?.aborted) {
+        return this.#computeAlone(compute);
+      }
+      throw err;
+    }
+    if (value === undefined) return this.#computeAlone(compute);
+    if (leaderResult !== undefined) {
+      if (!value.storable && this.#l1.peek(key) === value) this.#l1.delete(key);
+      return { outcome: 'miss', result: leaderResult };
+    }
+    const started = status.fetch === 'miss' || status.fetch === 'stale' || status.fetch === 'refresh';
+    if (!value.storable) return this.#computeAlone(compute);
+    const level: CacheLevel = started ? (value.via === 'redis' ? 'redis' : 'coalesced') : status.fetch === 'hit' ? 'memory' : 'coalesced';
+    this.stats.inc(hitCounter(level));
+    return { outcome: 'hit', level, entry: value.entry };
+  }
+
+  /** L2 only, for the producer's fast path: an answer without creating a job. */
+  async peek(request: CacheRequest): Promise<CachedEntry | undefined> {
+    const gens = await this.#generations.current(request.scope, request.program);
+    const found = await this.#readL2(cacheKey(request, gens));
+    if (found === undefined || found === UNAVAILABLE) return undefined;
+    this.stats.inc('hits_redis');
+    return found.entry;
+  }
+
+  /** Runs a command on the cache's Redis under the same timeout and fallback; undefined when unavailable. */
+  async guarded<T>(op: (redis: Redis) => Promise<T>): Promise<T | undefined> {
+    const out = await this.#guard.run(op);
+    return out === UNAVAILABLE ? undefined : out;
+  }
+
+  /** O(1): bumps generation counters. Throws when the cache's Redis is unreachable. */
+  invalidate(target: InvalidateTarget): Promise<Record<string, number>> {
+    return this.#generations.invalidate(target);
+  }
+
+  /** Cluster-wide counters (this process's alone when Redis is unreachable). */
+  async snapshot(): Promise<CacheStatsSnapshot & { source: 'cluster' | 'local' }> {
+    await this.#flush();
+    const cluster = await this.stats.cluster(this.#guard, this.#now());
+    return cluster ? { ...cluster, source: 'cluster' } : { ...this.stats.local(this.l1Size), source: 'local' };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#flushTimer);
+    await this.#flush();
+    await this.stats.forget(this.#guard);
+    await this.#generations.close();
+    await this.#deps.redis.quit().catch(() => this.#deps.redis.disconnect());
+  }
+
+  // --- the miss path -------------------------------------------------------------------
+
+  async #fill(key: string, ctx: FetchContext): Promise<L1Value> {
+    const first = await this.#readL2(key);
+    if (first !== undefined && first !== UNAVAILABLE) return { ...first, via: 'redis', storable: true };
+    if (first === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
+
+    const lockKey = this.#lockKey(key);
+    const deadline = this.#now() + this.settings.wait_ms;
+    let delay = POLL_FIRST_MS;
+    for (;;) {
+      const token = randomUUID();
+      const acquired = await this.#guard.run((r) => r.set(lockKey, token, 'PX', this.settings.lock_ttl_ms, 'NX'));
+      if (acquired === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
+      if (acquired === 'OK') {
+        // The last holder may have stored the answer between our read and our lock.
+        const again = await this.#readL2(key);
+        if (again !== undefined && again !== UNAVAILABLE) {
+          await this.#guard.run(() => this.#redis.cacheReleaseLock(lockKey, token, '', 0));
+          return { ...again, via: 'coalesced', storable: true };
+        }
+        return this.#computeAndFill(key, ctx, token);
+      }
+      // Another worker is computing it: wait for its answer (bounded), then take over if it vanished.
+      for (;;) {
+        if (ctx.signal?.aborted) throw cancelled();
+        const left = deadline - this.#now();
+        if (left <= 0) {
+          this.stats.inc('wait_timeouts');
+          return this.#computeAndFill(key, ctx, undefined);
+        }
+        await sleep(Math.min(delay, left), undefined, { ref: false });
+        delay = Math.min(Math.ceil(delay * 1.5), POLL_MAX_MS);
+        const polled = await this.#guard.run(async (r) => {
+          const results = await r.pipeline().getBuffer(this.#valueKey(key)).get(lockKey).exec();
+          return [results?.[0]?.[1] as Buffer | null, results?.[1]?.[1] as string | null] as const;
+        });
+        if (polled === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
+        const [raw, lock] = polled;
+        if (raw) {
+          const entry = this.#decode(key, raw);
+          if (entry) return { entry, size: raw.length, via: 'coalesced', storable: true };
+          return this.#computeAndFill(key, ctx, undefined);
+        }
+        if (lock === UNCACHEABLE) return this.#computeAndFill(key, ctx, undefined);
+        if (lock === null) break;
+      }
+    }
+  }
+
+  async #computeAndFill(key: string, ctx: FetchContext, token: string | undefined): Promise<L1Value> {
+    const lockKey = this.#lockKey(key);
+    const lockTtl = this.settings.lock_ttl_ms;
+    const heartbeat = token
+      ? setInterval(() => void this.#guard.run(() => this.#redis.cacheExtendLock(lockKey, token, lockTtl)), Math.max(50, Math.floor(lockTtl / 3)))
+      : undefined;
+    heartbeat?.unref();
+    try {
+      this.stats.inc('misses');
+      const result = await ctx.compute();
+      const entry = entryFromResult(result);
+      const valueKey = this.#valueKey(key);
+      const encoded = this.#deps.codec.encode(entry, valueKey);
+      const storable = this.#storable(result) && encoded.length <= this.settings.max_value_bytes;
+      if (storable) {
+        this.stats.inc('stored');
+        const ttlMs = ttlWithJitterMs(ctx.ttlS ?? this.settings.ttl_s, this.settings.ttl_jitter, this.#deps.random);
+        await this.#guard.run(async (r) => {
+          const pipeline = r.pipeline().set(valueKey, encoded, 'PX', ttlMs);
+          if (token) (pipeline as unknown as CacheScripts).cacheReleaseLock(lockKey, token, '', 0);
+          return pipeline.exec();
+        });
+      } else {
+        this.stats.inc('not_stored');
+        if (token) await this.#guard.run(() => this.#redis.cacheReleaseLock(lockKey, token, UNCACHEABLE, Math.min(lockTtl, 5000)));
+      }
+      return { entry, size: encoded.length, via: 'computed', storable };
+    } catch (err) {
+      if (token) await this.#guard.run(() => this.#redis.cacheReleaseLock(lockKey, token, '', 0));
+      throw err;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  async #computeAlone(compute: () => Promise<PredictionResult>): Promise<Resolution> {
+    this.stats.inc('misses');
+    return { outcome: 'miss', result: await compute() };
+  }
+
+  async #readL2(key: string): Promise<{ entry: CachedEntry; size: number } | undefined | typeof UNAVAILABLE> {
+    const raw = await this.#guard.run((r) => r.getBuffer(this.#valueKey(key)));
+    if (raw === UNAVAILABLE) return UNAVAILABLE;
+    if (!raw) return undefined;
+    const entry = this.#decode(key, raw);
+    return entry ? { entry, size: raw.length } : undefined;
+  }
+
+  #decode(key: string, raw: Buffer): CachedEntry | undefined {
+    const entry = this.#deps.codec.decode(raw, this.#valueKey(key));
+    if (!entry) this.stats.inc('decode_errors');
+    return entry;
+  }
+
+  #storable(result: PredictionResult): boolean {
+    if (result.degraded && !this.settings.store_degraded) return false;
+    if (result.finish_reason === 'length' && !this.settings.store_truncated) return false;
+    return true;
+  }
+
+  #l1Ttl(request: CacheRequest): number {
+    return request.ttlS === undefined ? this.settings.l1.ttl_ms : Math.min(this.settings.l1.ttl_ms, request.ttlS * 1000);
+  }
+
+  // Hash-tagged per key, so value and lock share a Redis Cluster slot.
+  #valueKey(key: string): string {
+    return `${this.#prefix}:{${key}}:v`;
+  }
+
+  #lockKey(key: string): string {
+    return `${this.#prefix}:{${key}}:lock`;
+  }
+
+  async #flush(): Promise<void> {
+    await this.stats.flush(this.#guard, this.l1Size, this.#now());
+  }
+}

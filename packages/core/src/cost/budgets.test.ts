@@ -1,0 +1,127 @@
+// Budget reservations against a real Redis: atomic across connections, settled both ways,
+// released on failure, reclaimed from dead workers, and rolled over at UTC midnight.
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+
+declare module 'vitest' {
+  // Provided by test/utils/global-setup.ts (a private redis-server for the whole run).
+  export interface ProvidedContext {
+    redisUrl: string;
+  }
+}
+import { ConfigSchema, type Config } from '../config/index.js';
+import { Budgets, type BudgetHold } from './budgets.js';
+
+const NOON = Date.UTC(2025, 0, 31, 12); // the last day of January
+const clock = { t: NOON, now: () => clock.t };
+
+function configWith(keyPrefix: string, budgets: unknown): Config {
+  return ConfigSchema.parse({ key_prefix: keyPrefix, routes: [{ name: 'r', model: 'sim-small', base_url: 'http://127.0.0.1:1/v1' }], budgets });
+}
+
+describe('Budgets (real Redis)', () => {
+  let redis: Redis;
+  let other: Redis;
+  let prefix: string;
+  beforeAll(() => {
+    redis = new Redis(inject('redisUrl'));
+    other = new Redis(inject('redisUrl'));
+  });
+  afterEach(async () => {
+    clock.t = NOON;
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+  });
+  afterAll(async () => {
+    await redis.quit();
+    await other.quit();
+  });
+
+  function budgets(settings: unknown, connection: Redis = redis): Budgets {
+    return new Budgets({ redis: connection, config: configWith(prefix, settings), clock });
+  }
+  const state = async (b: Budgets) => Object.fromEntries((await b.snapshot()).map((s) => [`${s.budget}/${s.window}`, s]));
+  const reserved = (outcome: Awaited<ReturnType<Budgets['reserve']>>): BudgetHold => {
+    if (outcome.status !== 'reserved') throw new Error(`expected a reservation, got ${outcome.status}`);
+    return outcome.hold;
+  };
+
+  it('settles to the real cost in both directions and releases a failed call entirely', async () => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    const b = budgets({ global: { daily_usd: 0.01 } }); // 10 000 micro-dollars
+    // Estimate too high: the difference goes back.
+    await b.settle(reserved(await b.reserve('a', 'default', 1000, 60_000)), 400);
+    expect((await state(b))['global/daily']).toMatchObject({ spentMicros: 400, reservedMicros: 0 });
+    // Estimate too low (e.g. a tokenizer that counts more): the real cost is what is recorded.
+    await b.settle(reserved(await b.reserve('b', 'default', 100, 60_000)), 250);
+    expect((await state(b))['global/daily']).toMatchObject({ spentMicros: 650, reservedMicros: 0 });
+    // A failed call spends nothing.
+    const hold = reserved(await b.reserve('c', 'default', 3000, 60_000));
+    expect((await state(b))['global/daily']).toMatchObject({ spentMicros: 650, reservedMicros: 3000 });
+    await b.release(hold);
+    expect((await state(b))['global/daily']).toMatchObject({ spentMicros: 650, reservedMicros: 0 });
+  });
+
+  it('tells "held by calls in flight" from "spent", and applies tenant and global windows together', async () => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    const b = budgets({ global: { daily_usd: 1 }, tenants: { default: { daily_usd: 0.001, policy: 'hold' } } });
+    const first = reserved(await b.reserve('1', 'default', 600, 60_000));
+    const second = await b.reserve('2', 'default', 600, 60_000);
+    expect(second).toMatchObject({ status: 'held', limit: { budget: 'tenant:default', window: 'daily', policy: 'hold' } });
+    await b.settle(first, 500);
+    const third = await b.reserve('3', 'default', 600, 60_000);
+    expect(third).toMatchObject({ status: 'exhausted', limit: { budget: 'tenant:default', window: 'daily' }, resetsAt: Date.UTC(2025, 1, 1) });
+    // Nothing was taken from the global window by the refused reservations.
+    expect((await state(b))['global/daily']).toMatchObject({ spentMicros: 500, reservedMicros: 0 });
+    // Another tenant has no budget of its own: only the global window applies.
+    expect(b.applies('someone-else')).toBe(true);
+    expect((await b.reserve('4', 'someone-else', 600, 60_000)).status).toBe('reserved');
+  });
+
+  it('never over-reserves when two connections race for the last of a budget', async () => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    const settings = { global: { daily_usd: 0.001 } }; // room for exactly 100 reservations of 10
+    const [b1, b2] = [budgets(settings, redis), budgets(settings, other)];
+    const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? b1 : b2).reserve(`r${i}`, 'default', 10, 60_000)));
+    expect(outcomes.filter((o) => o.status === 'reserved')).toHaveLength(100);
+    expect(outcomes.filter((o) => o.status === 'held')).toHaveLength(200);
+    expect((await state(b1))['global/daily']).toMatchObject({ spentMicros: 0, reservedMicros: 1000 });
+  });
+
+  it('reclaims the reservation of a worker that died holding it once it expires', async () => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    const b = budgets({ global: { daily_usd: 0.001 } });
+    reserved(await b.reserve('dead', 'default', 900, 5_000)); // never settled
+    expect((await b.reserve('live', 'default', 900, 5_000)).status).toBe('held');
+    clock.t += 5_001;
+    const hold = reserved(await b.reserve('live', 'default', 900, 5_000));
+    await b.settle(hold, 900);
+    expect((await state(b))['global/daily']).toMatchObject({ spentMicros: 900, reservedMicros: 0 });
+  });
+
+  it('rolls the daily window over at UTC midnight while the monthly one keeps counting', async () => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    const b = budgets({ global: { daily_usd: 0.001, monthly_usd: 0.0015 } });
+    await b.settle(reserved(await b.reserve('d1', 'default', 900, 60_000)), 900);
+    expect(await b.reserve('d1b', 'default', 200, 60_000)).toMatchObject({ status: 'exhausted', limit: { window: 'daily' }, resetsAt: Date.UTC(2025, 1, 1) });
+    expect(await b.exhausted('default', 200)).toMatchObject({ limit: { window: 'daily' }, spentMicros: 900 });
+
+    clock.t = Date.UTC(2025, 0, 31, 23, 59, 59, 999);
+    expect((await b.reserve('still', 'default', 200, 60_000)).status).toBe('exhausted');
+    clock.t = Date.UTC(2025, 1, 1); // February: a new day and a new month
+    await b.settle(reserved(await b.reserve('d2', 'default', 200, 60_000)), 200);
+    const feb = await state(b);
+    expect(feb['global/daily']).toMatchObject({ spentMicros: 200, resetsAt: Date.UTC(2025, 1, 2) });
+    expect(feb['global/monthly']).toMatchObject({ spentMicros: 200, resetsAt: Date.UTC(2025, 2, 1) });
+
+    // Within one month the monthly window is the one that runs out.
+    clock.t = Date.UTC(2025, 1, 2, 8);
+    await b.settle(reserved(await b.reserve('d3', 'default', 900, 60_000)), 900);
+    clock.t = Date.UTC(2025, 1, 3, 8);
+    expect(await b.reserve('d4', 'default', 500, 60_000)).toMatchObject({ status: 'exhausted', limit: { window: 'monthly' }, resetsAt: Date.UTC(2025, 2, 1) });
+    // Every window key expires (bounded memory).
+    for (const key of await redis.keys(`${prefix}:*`)) expect(await redis.ttl(key)).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,179 @@
+// Budgets: global and per tenant, per UTC day and month, enforced across every worker by
+// atomic Redis scripts (reserve the worst case, settle to the real cost, release on failure).
+import type { Redis } from 'ioredis';
+import type { BudgetConfig, Config } from '../config/index.js';
+import type { Clock } from '../pipeline/clock.js';
+import { budgetScripts, type BudgetScripts } from './budget-scripts.js';
+import { usdToMicros } from './usage-cost.js';
+import { BUDGET_WINDOWS, periodOf, resetsAt, type BudgetWindow } from './windows.js';
+
+export interface BudgetLimit {
+  /** "global" or "tenant:<name>": the metrics label and the name shown to clients. */
+  budget: string;
+  window: BudgetWindow;
+  limitMicros: number;
+  policy: 'reject' | 'hold';
+  softLimitPercent: number;
+}
+
+export interface BudgetState {
+  budget: string;
+  window: BudgetWindow;
+  limitMicros: number;
+  spentMicros: number;
+  /** When the window resets (ms since epoch). */
+  resetsAt: number;
+}
+
+/** A reservation's place in Redis: settle and release use the windows it was made in. */
+export interface BudgetHold {
+  id: string;
+  keys: string[];
+  slots: Array<BudgetLimit | undefined>;
+  at: number;
+}
+
+export type ReserveOutcome =
+  | { status: 'reserved'; hold: BudgetHold }
+  /** `held`: in-flight reservations use the budget up for now; `exhausted`: it is spent. */
+  | { status: 'held' | 'exhausted'; limit: BudgetLimit; resetsAt: number };
+
+const DAY_S = 86_400;
+/** Window keys outlive their window a little, so yesterday's and last month's spend stay readable. */
+const KEEP_AFTER_S: Record<BudgetWindow, number> = { daily: 2 * DAY_S, monthly: 35 * DAY_S };
+
+function limitsOf(budget: string, settings: BudgetConfig | undefined): Array<BudgetLimit | undefined> {
+  return BUDGET_WINDOWS.map((window) => {
+    const usd = window === 'daily' ? settings?.daily_usd : settings?.monthly_usd;
+    if (!settings || usd === undefined) return undefined;
+    return { budget, window, limitMicros: usdToMicros(usd), policy: settings.policy, softLimitPercent: settings.soft_limit_percent };
+  });
+}
+
+export class Budgets {
+  readonly #redis: Redis;
+  readonly #clock: Clock;
+  readonly #prefix: string;
+  readonly #global: Array<BudgetLimit | undefined>;
+  readonly #tenants: Map<string, Array<BudgetLimit | undefined>>;
+  #scripts: BudgetScripts | undefined;
+
+  constructor(deps: { redis: Redis; config: Config; clock: Clock }) {
+    this.#redis = deps.redis;
+    this.#clock = deps.clock;
+    // The {budget} hash tag puts every window of every scope in one Cluster slot, as one script needs.
+    this.#prefix = `${deps.config.key_prefix}:{budget}`;
+    this.#global = limitsOf('global', deps.config.budgets.global);
+    this.#tenants = new Map(
+      Object.entries(deps.config.budgets.tenants).map(([tenant, settings]) => [tenant, limitsOf(`tenant:${tenant}`, settings)]),
+    );
+  }
+
+  get #run(): BudgetScripts {
+    return (this.#scripts ??= budgetScripts(this.#redis));
+  }
+
+  /** Every configured limit. */
+  get limits(): BudgetLimit[] {
+    return [...this.#global, ...[...this.#tenants.values()].flat()].filter((l): l is BudgetLimit => l !== undefined);
+  }
+
+  /** Whether any budget applies to this tenant's spending. */
+  applies(tenant: string): boolean {
+    return this.#slots(tenant).some((l) => l !== undefined);
+  }
+
+  /** [global daily, global monthly, tenant daily, tenant monthly], undefined where none is set. */
+  #slots(tenant: string): Array<BudgetLimit | undefined> {
+    return [...this.#global, ...(this.#tenants.get(tenant) ?? [undefined, undefined])];
+  }
+
+  #keys(tenant: string, at: number): string[] {
+    const scopes = ['global', 'global', `tenant:${tenant}`, `tenant:${tenant}`];
+    return scopes.map((scope, i) => {
+      const window = BUDGET_WINDOWS[i % 2]!;
+      return `${this.#prefix}:${scope}:${window}:${periodOf(window, at)}`;
+    });
+  }
+
+  #ttls(slots: Array<BudgetLimit | undefined>, at: number): number[] {
+    return slots.map((_, i) => {
+      const window = BUDGET_WINDOWS[i % 2]!;
+      return Math.ceil((resetsAt(window, at) - at) / 1000) + KEEP_AFTER_S[window];
+    });
+  }
+
+  /** Reserves `amountMicros` in every window that applies, atomically across all workers. */
+  async reserve(id: string, tenant: string, amountMicros: number, holdMs: number): Promise<ReserveOutcome> {
+    const at = this.#clock.now();
+    const slots = this.#slots(tenant);
+    const keys = this.#keys(tenant, at);
+    const reply = (await this.#run.reserve(
+      ...keys,
+      id,
+      amountMicros,
+      at,
+      at + holdMs,
+      ...slots.map((l) => (l ? l.limitMicros : -1)),
+      ...this.#ttls(slots, at),
+    )) as [number, number];
+    const [status, index] = reply;
+    if (status === 1) return { status: 'reserved', hold: { id, keys, slots, at } };
+    const limit = slots[index - 1]!;
+    return { status: status === 0 ? 'held' : 'exhausted', limit, resetsAt: resetsAt(limit.window, at) };
+  }
+
+  /** Releases the reservation and adds the real cost; returns each window's state after. */
+  async settle(hold: BudgetHold, costMicros: number): Promise<BudgetState[]> {
+    const spent = (await this.#run.settle(
+      ...hold.keys,
+      hold.id,
+      costMicros,
+      ...hold.slots.map((l) => (l ? 1 : 0)),
+      ...this.#ttls(hold.slots, hold.at),
+    )) as number[];
+    return hold.slots.flatMap((limit, i) =>
+      limit ? [{ budget: limit.budget, window: limit.window, limitMicros: limit.limitMicros, spentMicros: spent[i] ?? 0, resetsAt: resetsAt(limit.window, hold.at) }] : [],
+    );
+  }
+
+  async release(hold: BudgetHold): Promise<void> {
+    await this.#run.release(...hold.keys, hold.id);
+  }
+
+  /**
+   * The producer's pre-check: the first window where what is already spent leaves no room for
+   * `amountMicros` (in-flight reservations are ignored: they may still be released).
+   */
+  async exhausted(tenant: string, amountMicros: number): Promise<{ limit: BudgetLimit; spentMicros: number; resetsAt: number } | undefined> {
+    const at = this.#clock.now();
+    const slots = this.#slots(tenant);
+    const keys = this.#keys(tenant, at);
+    const active = slots.map((limit, i) => ({ limit, key: keys[i]! })).filter((s): s is { limit: BudgetLimit; key: string } => !!s.limit);
+    if (active.length === 0) return undefined;
+    const spent = await Promise.all(active.map((s) => this.#redis.hget(s.key, 'spent')));
+    for (const [i, s] of active.entries()) {
+      const spentMicros = Number(spent[i] ?? 0);
+      if (spentMicros + amountMicros > s.limit.limitMicros) return { limit: s.limit, spentMicros, resetsAt: resetsAt(s.limit.window, at) };
+    }
+    return undefined;
+  }
+
+  /** Every configured budget's current window: limit, spent, reserved, reset time. */
+  async snapshot(): Promise<Array<BudgetState & { reservedMicros: number }>> {
+    const at = this.#clock.now();
+    const entries = [
+      ...this.#global.map((limit, i) => ({ limit, key: this.#keys('', at)[i]! })),
+      ...[...this.#tenants.entries()].flatMap(([tenant, limits]) => limits.map((limit, i) => ({ limit, key: this.#keys(tenant, at)[2 + i]! }))),
+    ].filter((e): e is { limit: BudgetLimit; key: string } => !!e.limit);
+    const values = await Promise.all(entries.map((e) => this.#redis.hmget(e.key, 'spent', 'reserved')));
+    return entries.map((e, i) => ({
+      budget: e.limit.budget,
+      window: e.limit.window,
+      limitMicros: e.limit.limitMicros,
+      spentMicros: Number(values[i]?.[0] ?? 0),
+      reservedMicros: Number(values[i]?.[1] ?? 0),
+      resetsAt: resetsAt(e.limit.window, at),
+    }));
+  }
+}

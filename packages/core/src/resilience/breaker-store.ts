@@ -1,0 +1,90 @@
+// The cluster-wide side of a route's circuit breaker: one Redis hash per route
+// (`${prefix}:breaker:${route}`) that every worker consults before an LM call, so when one
+// worker opens the breaker the others stop at their next call, and a probe lease
+// (breaker-admit-1.lua) lets one call per reset period through cluster-wide.
+import type { Redis } from 'ioredis';
+import { defineScripts } from '../redis/index.js';
+import type { BreakerState } from './resilience-events.js';
+
+/** What the shared breaker says about calling a route now. */
+export type BreakerVerdict =
+  | { state: 'closed' }
+  | { state: 'open'; waitMs: number }
+  /** Half-open, and another worker holds the probe lease for `waitMs` more. */
+  | { state: 'probing'; waitMs: number }
+  /** Half-open, and this caller holds the probe lease. */
+  | { state: 'probe' };
+
+export interface BreakerSnapshot {
+  state: BreakerState;
+  opened_at: number | null;
+  /** When one probe call is let through (ms since the epoch); null while closed. */
+  retry_at: number | null;
+  reason: string | null;
+}
+
+interface BreakerCommands {
+  predictqBreakerAdmit(key: string, probeLeaseMs: number): Promise<[number, number]>;
+  predictqBreakerOpen(key: string, resetMs: number, ttlMs: number, reason: string): Promise<number>;
+}
+
+/** An open breaker's hash outlives its reset timeout by this much, then closes by itself. */
+const ABANDONED_AFTER_MS = 3600_000;
+
+export class BreakerStore {
+  readonly #redis: Redis & BreakerCommands;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, keyPrefix: string) {
+    this.#redis = defineScripts(redis, import.meta.url, {
+      predictqBreakerAdmit: './lua/breaker-admit-1.lua',
+      predictqBreakerOpen: './lua/breaker-open-1.lua',
+    }) as unknown as Redis & BreakerCommands;
+    this.#prefix = `${keyPrefix}:breaker:`;
+  }
+
+  key(route: string): string {
+    return this.#prefix + route;
+  }
+
+  async admit(route: string, probeLeaseMs: number): Promise<BreakerVerdict> {
+    const [state, ms] = await this.#redis.predictqBreakerAdmit(this.key(route), Math.ceil(probeLeaseMs));
+    switch (state) {
+      case 0:
+        return { state: 'closed' };
+      case 1:
+        return { state: 'open', waitMs: ms };
+      case 2:
+        return { state: 'probing', waitMs: ms };
+      default:
+        return { state: 'probe' };
+    }
+  }
+
+  /** Opens the breaker for every worker; returns when it half-opens (ms since the epoch). */
+  async open(route: string, resetMs: number, reason: 'failures' | 'probe'): Promise<number> {
+    return this.#redis.predictqBreakerOpen(this.key(route), Math.ceil(resetMs), Math.ceil(resetMs) + ABANDONED_AFTER_MS, reason);
+  }
+
+  /** Closes the breaker for every worker (a probe succeeded, or an operator reset it). */
+  async close(route: string): Promise<void> {
+    await this.#redis.del(this.key(route));
+  }
+
+  /** Gives the probe lease back without a verdict (the probe was cancelled). */
+  async releaseProbe(route: string): Promise<void> {
+    await this.#redis.hdel(this.key(route), 'probe_until');
+  }
+
+  async snapshot(route: string, now: number = Date.now()): Promise<BreakerSnapshot> {
+    const hash = await this.#redis.hgetall(this.key(route));
+    const openUntil = hash.until === undefined ? undefined : Number(hash.until);
+    if (openUntil === undefined) return { state: 'closed', opened_at: null, retry_at: null, reason: null };
+    return {
+      state: now < openUntil ? 'open' : 'half_open',
+      opened_at: hash.opened_at === undefined ? null : Number(hash.opened_at),
+      retry_at: openUntil,
+      reason: hash.reason ?? null,
+    };
+  }
+}

@@ -1,0 +1,151 @@
+// The worker's prediction log line and metrics, driven by pipeline events (no Redis, no LM):
+// lengths by default, payloads only when configured, requeues apart from failures, model labels
+// bounded; and the logger's redaction of secrets wherever they sit.
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import {
+  PipelineEvents,
+  PredictqError,
+  WaitError,
+  createLogger,
+  createMetrics,
+  type PredictionJobData,
+  type PredictionResult,
+} from '@predictq/core';
+import { observePipeline, type ObserverConfig } from '@predictq/worker';
+
+function capture() {
+  const lines: Array<Record<string, unknown>> = [];
+  const raw: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+        raw.push(line);
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  return { lines, raw, logger: createLogger({ name: 'test', level: 'debug', destination: stream }) };
+}
+
+const CONFIG: ObserverConfig = {
+  routes: [{ name: 'default', model: 'sim-small', base_url: 'http://127.0.0.1:1/v1', timeout_ms: 1000, concurrency: 1, default_max_tokens: 16 }],
+  logging: { log_payloads: false },
+} as unknown as ObserverConfig;
+
+const DATA: PredictionJobData = {
+  v: 1,
+  tenant: 'acme',
+  request_id: 'req-1',
+  program: null,
+  program_version: null,
+  module: 'Predict',
+  signature: 'question -> answer',
+  demos: [],
+  inputs: { question: 'the secret plan' },
+  route: 'default',
+  model: 'sim-small',
+  params: {},
+  cache: 'default',
+  priority: 'interactive',
+  variant: null,
+  created_at: 0,
+} as PredictionJobData;
+
+const RESULT = {
+  outputs: { answer: 'the hidden answer' },
+  usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
+  cost_usd: 0.0002,
+  cache: { hit: false, level: null },
+  degraded: false,
+  variant: null,
+  program_version: null,
+  model: 'sim-small',
+  route: 'default',
+  finish_reason: 'stop',
+  timings: { queue_ms: 4, lm_ms: 20, total_ms: 25 },
+  completed_at: 0,
+} as unknown as PredictionResult;
+
+async function flush(): Promise<void> {
+  await new Promise((r) => setImmediate(r));
+}
+
+describe('worker prediction log line', () => {
+  it('logs lengths, not inputs and outputs, by default', async () => {
+    const { lines, raw, logger } = capture();
+    const events = new PipelineEvents();
+    const metrics = createMetrics({ defaultMetrics: false });
+    observePipeline(events, metrics, logger, CONFIG);
+    events.emit('prediction:succeeded', { jobId: 'pred_1', data: DATA, result: RESULT, durationMs: 25 });
+    await flush();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      msg: 'prediction',
+      job_id: 'pred_1',
+      request_id: 'req-1',
+      route: 'default',
+      variant: null,
+      cache: 'miss',
+      prompt_tokens: 12,
+      completion_tokens: 3,
+      cost_usd: 0.0002,
+      duration_ms: 25,
+      outcome: 'succeeded',
+      input_chars: JSON.stringify(DATA.inputs).length,
+      output_chars: JSON.stringify(RESULT.outputs).length,
+    });
+    expect(raw.join('\n')).not.toContain('secret plan');
+    expect(raw.join('\n')).not.toContain('hidden answer');
+  });
+
+  it('logs inputs and outputs when logging.log_payloads is on', async () => {
+    const { lines, logger } = capture();
+    const events = new PipelineEvents();
+    observePipeline(events, createMetrics({ defaultMetrics: false }), logger, { ...CONFIG, logging: { log_payloads: true } });
+    events.emit('prediction:succeeded', { jobId: 'pred_2', data: DATA, result: RESULT, durationMs: 25 });
+    events.emit('prediction:failed', { jobId: 'pred_3', data: DATA, error: new PredictqError('lm_client_error', 'bad'), durationMs: 5 });
+    await flush();
+    expect(lines[0]).toMatchObject({ inputs: DATA.inputs, outputs: RESULT.outputs });
+    expect(lines[1]).toMatchObject({ msg: 'prediction failed', inputs: DATA.inputs, error_code: 'lm_client_error' });
+  });
+
+  it('counts a wait as requeued, not failed, and keeps model labels to configured models', async () => {
+    const { lines, logger } = capture();
+    const events = new PipelineEvents();
+    const metrics = createMetrics({ defaultMetrics: false });
+    observePipeline(events, metrics, logger, CONFIG);
+    events.emit('prediction:failed', { jobId: 'pred_4', data: DATA, error: new WaitError('lm_circuit_open', 'open', 1500), durationMs: 1 });
+    events.emit('prediction:failed', {
+      jobId: 'pred_5',
+      data: { ...DATA, route: 'nope', model: 'made-up-model' },
+      error: new PredictqError('unknown_model', 'no'),
+      durationMs: 1,
+    });
+    await flush();
+    expect(lines[0]).toMatchObject({ msg: 'prediction requeued', level: 30, outcome: 'requeued', error_code: 'lm_circuit_open', delay_ms: 1500 });
+    expect(lines[1]).toMatchObject({ msg: 'prediction failed', level: 40, outcome: 'failed', error_code: 'unknown_model' });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('dspy_predictions_total{model="sim-small",status="requeued"} 1');
+    expect(text).toContain('dspy_predictions_total{model="other",status="failed"} 1');
+    expect(text).not.toContain('made-up-model');
+  });
+});
+
+describe('logger redaction', () => {
+  it('blanks authorization headers, API keys and secrets wherever pino meets them', async () => {
+    const { raw, logger } = capture();
+    const secret = 'sk-test-7f3c9a';
+    logger.info({ req: { headers: { authorization: `Bearer ${secret}`, 'x-api-key': secret, 'proxy-authorization': secret, cookie: secret } } }, 'request');
+    logger.info({ headers: { authorization: secret, 'x-api-key': secret } }, 'outgoing');
+    logger.info({ client: { apiKey: secret, api_key: secret, headers: { authorization: secret } } }, 'client');
+    logger.info({ apiKey: secret, api_key: secret, secret, password: secret, webhook: { secret } }, 'top level');
+    await flush();
+    expect(raw).toHaveLength(4);
+    for (const line of raw) {
+      expect(line).not.toContain(secret);
+      expect(line).toContain('[redacted]');
+    }
+  });
+});
