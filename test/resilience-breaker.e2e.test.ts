@@ -51,6 +51,14 @@ describe('a 10-second LM outage in the middle of 200 jobs', () => {
     expect(callsDuring).toBeGreaterThanOrEqual(BREAKER.volume_threshold);
     expect(callsDuring).toBeLessThanOrEqual(bound);
     expect(await breakerState(stack)).toBe('closed');
+
+    // Requeued jobs (DelayedError) leave the active-requests gauge where it was: back at 0.
+    for (const worker of stack.workers) {
+      const ready = await worker.waitForLine(/worker ready/);
+      const url = /(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(ready)![1]!;
+      const text = (await request(url)).body as string;
+      expect(text).toMatch(/^dspy_active_requests 0$/m);
+    }
   });
 });
 

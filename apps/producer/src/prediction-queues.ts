@@ -68,6 +68,9 @@ export class PredictionQueues {
         connection,
         prefix: queuePrefix(this.#config.key_prefix),
       });
+      // Every `Prefer: wait` request listens here for its job; their number is bounded by
+      // the HTTP requests in flight, not by this default of 10.
+      created.setMaxListeners(10_000);
       events = created.waitUntilReady().then(() => created);
       this.#events.set(route, events);
     }

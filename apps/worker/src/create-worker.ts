@@ -96,7 +96,15 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
   observePipeline(pipeline.events, metrics, logger, config);
   const traced = traceJobs(createJobProcessor(pipeline, { maxRequeues: config.queue.max_requeues }));
   // BullMQ hands the cancellation signal only to a processor that declares three parameters.
-  const processor = (job: Job, token?: string, signal?: AbortSignal) => traced(job, token, signal);
+  // The gauge is kept here, not from worker events: a requeued job (DelayedError) emits none.
+  const processor = async (job: Job, token?: string, signal?: AbortSignal) => {
+    metrics.activeRequests.inc();
+    try {
+      return await traced(job, token, signal);
+    } finally {
+      metrics.activeRequests.dec();
+    }
+  };
   // Queue depth and backlog age on this worker's /metrics (read at scrape time).
   const stopWatchingQueues = watchPredictionQueues(metrics.queues, config, deps.connection);
 
@@ -112,11 +120,8 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
       removeOnFail: { age: config.queue.keep_failed_s, count: config.queue.keep_failed_count },
       ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
     });
-    worker.on('active', () => metrics.activeRequests.inc());
-    worker.on('completed', () => metrics.activeRequests.dec());
     worker.on('failed', (job, err) => {
-      if (job) metrics.activeRequests.dec();
-      if (!job) logger.error({ err, route: route.name }, 'job failed outside a job');
+      if (!job) logger.error({ err: { message: err.message }, route: route.name }, 'job failed outside a job');
     });
     worker.on('error', (err) => logger.error({ err: { message: err.message }, route: route.name }, 'worker error'));
     return worker;

@@ -57,6 +57,7 @@ describe('loadConfig', () => {
     expect(failure(() => loadConfig({ PORT: 'eighty' })).message).toContain('PORT');
     expect(failure(() => loadConfig({ LOG_LEVEL: 'loud' })).message).toContain('log_level');
     expect(failure(() => loadConfig({ REDIS_URL: 'localhost:6379' })).message).toContain('redis_url');
+    expect(failure(() => loadConfig({ CACHE_ENCRYPTION_KEY: 'short' })).message).toContain('CACHE_ENCRYPTION_KEY');
     expect(failure(() => loadConfig({ PREDICTQ_CONFIG: '/nonexistent/config.json' })).message).toContain('PREDICTQ_CONFIG');
     expect(failure(() => loadConfig({ PREDICTQ_CONFIG: configFile('{ not json') })).message).toContain('PREDICTQ_CONFIG');
     const badRoute = configFile({ routes: [{ name: 'r', model: 'm', base_url: 'not a url' }] });

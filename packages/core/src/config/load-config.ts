@@ -1,6 +1,7 @@
 // Reads the environment and the optional PREDICTQ_CONFIG JSON file, validates once, freezes.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseEncryptionKey } from '../cache/encryption.js';
 import { ConfigError } from '../errors/index.js';
 import { ConfigSchema, type Config } from './schema.js';
 
@@ -69,6 +70,9 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     raw.routes = [{ name: 'default', model: SIM_MODEL, base_url: `http://127.0.0.1:${simPort}/v1` }];
   }
   Object.assign(raw, overrides);
+
+  // Secrets stay out of the config object, but a malformed one still stops start-up here.
+  if (env.CACHE_ENCRYPTION_KEY) parseEncryptionKey(env.CACHE_ENCRYPTION_KEY);
 
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
