@@ -12,6 +12,9 @@ import {
   type PredictionJobData,
 } from '@predictq/core';
 
+/** Listeners `Prefer: wait` requests may hold at once: bounded by the HTTP requests in flight. */
+const MAX_WAITERS = 10_000;
+
 export class PredictionQueues {
   readonly #config: Config;
   readonly #connection: Redis;
@@ -24,15 +27,15 @@ export class PredictionQueues {
     this.#config = config;
     this.#connection = connection;
     for (const route of config.routes) {
-      this.#queues.set(
-        route.name,
-        new Queue(predictionQueueName(route.name), {
-          connection,
-          prefix: queuePrefix(config.key_prefix),
-          defaultJobOptions: defaultJobOptions(config.queue),
-          ...(options.telemetry ? { telemetry: options.telemetry } : {}),
-        }),
-      );
+      const queue = new Queue(predictionQueueName(route.name), {
+        connection,
+        prefix: queuePrefix(config.key_prefix),
+        defaultJobOptions: defaultJobOptions(config.queue),
+        ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+      });
+      // Each `Prefer: wait` request adds a 'closing' listener here (Job.waitUntilFinished).
+      queue.setMaxListeners(MAX_WAITERS);
+      this.#queues.set(route.name, queue);
     }
   }
 
@@ -70,7 +73,7 @@ export class PredictionQueues {
       });
       // Every `Prefer: wait` request listens here for its job; their number is bounded by
       // the HTTP requests in flight, not by this default of 10.
-      created.setMaxListeners(10_000);
+      created.setMaxListeners(MAX_WAITERS);
       events = created.waitUntilReady().then(() => created);
       this.#events.set(route, events);
     }
