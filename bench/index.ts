@@ -10,6 +10,8 @@ const redisUrl = process.env.REDIS_BENCH_URL ?? redis!.url;
 console.log(`predictq benchmarks (Redis ${redisUrl}, node ${process.version})`);
 try {
   await runCase(uncachedThroughput(redisUrl));
+  // At an LM's real latency the per-job overhead above should vanish in the ratio.
+  await runCase(uncachedThroughput(redisUrl, Number(process.env.BENCH_LM_LATENCY_MS ?? 100)));
   await cacheHitBench(redisUrl);
 } finally {
   await redis?.stop();

@@ -40,7 +40,8 @@ async function drain(events: QueueEvents, total: number, enqueue: () => Promise<
   return total / ((performance.now() - started) / 1000);
 }
 
-export function uncachedThroughput(redisUrl: string): BenchCase {
+/** `latencyMs`: the simulator's latency per call (0 isolates predictq's own overhead). */
+export function uncachedThroughput(redisUrl: string, latencyMs = 0): BenchCase {
   let sim: Awaited<ReturnType<typeof startSim>>;
   let connection: Redis;
   let config: Config;
@@ -48,12 +49,12 @@ export function uncachedThroughput(redisUrl: string): BenchCase {
   let run = 0;
 
   return {
-    name: `uncached predictions through the worker (${JOBS} jobs, concurrency ${CONCURRENCY}, simulator at 0 ms)`,
+    name: `uncached predictions through the worker (${JOBS} jobs, concurrency ${CONCURRENCY}, simulator at ${latencyMs} ms)`,
     unit: 'ops/s',
     runs: Number(process.env.BENCH_RUNS ?? 5),
     baselineName: 'bare BullMQ+openai',
     async setup() {
-      sim = await startSim({});
+      sim = await startSim({ latencyMs });
       connection = createQueueConnection(redisUrl);
       config = loadConfig(
         { REDIS_URL: redisUrl, PREDICTQ_KEY_PREFIX: prefix },
