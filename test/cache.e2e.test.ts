@@ -94,7 +94,9 @@ describe('cache across worker processes', () => {
     // Each process adds its counters to the cluster totals every stats_flush_ms.
     const stats = await until(async () => {
       const res = await request(`${stack.url}/admin/stats`, { headers: ADMIN });
-      return res.body.cache?.misses >= 2 && res.body.cache?.bypassed >= 1 ? res : undefined;
+      // Each worker flushes on its own clock: wait until all three have added their part.
+      const c = res.body.cache;
+      return c?.misses >= 2 && c?.bypassed >= 1 && c?.hits?.coalesced >= 49 ? res : undefined;
     });
     expect(stats.body.cache).toMatchObject({ source: 'cluster', hits: { coalesced: 49 } });
     expect(stats.body.cache.hits.redis).toBeGreaterThanOrEqual(1);

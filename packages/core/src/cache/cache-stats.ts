@@ -72,8 +72,9 @@ export class CacheStats {
   readonly #flushMs: number;
 
   constructor(keyPrefix: string, flushMs: number) {
-    this.#countsKey = `${keyPrefix}:cache:stats`;
-    this.#l1Key = `${keyPrefix}:cache:l1`;
+    // One hash tag: the flush writes both keys in one MULTI, which Redis Cluster allows only in one slot.
+    this.#countsKey = `${keyPrefix}:cache:{stats}`;
+    this.#l1Key = `${keyPrefix}:cache:{stats}:l1`;
     this.#flushMs = flushMs;
   }
 
