@@ -73,6 +73,11 @@ describe('timeouts and ingest limits', () => {
     expect(sim.requests).toBe(2);
     expect(sim.outcomes.ok).toBe(1);
     expect(stack.workers[0]!.lines.some((l) => l.includes('"outcome":"timeout"') || l.includes('lm_timeout'))).toBe(true);
+    // The timed-out attempt was retried, not a failure: alerts on status="failed" stay quiet.
+    const ready = await stack.workers[0]!.waitForLine(/worker ready/);
+    const metrics = (await request(/(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(ready)![1]!)).body as string;
+    expect(metrics).toMatch(/^dspy_predictions_total\{model="sim-small",status="retried"\} 1$/m);
+    expect(metrics).not.toMatch(/^dspy_predictions_total\{model="sim-small",status="failed"\}/m);
   });
 
   it('answers 429 rate_limited with Retry-After to a tenant over its ingest limit, and only to it', async () => {

@@ -3,10 +3,10 @@
 // UnrecoverableError for what retrying cannot fix.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import {
-  LmError,
   PredictionJobDataSchema,
   PredictqError,
   WaitError,
+  isRetryable,
   encodeJobError,
   type PredictionPipeline,
   type PredictionResult,
@@ -15,11 +15,6 @@ import {
 export interface JobProcessorOptions {
   /** Requeues (waits) a job may take in all before it fails with the wait's code. */
   maxRequeues: number;
-}
-
-function retryable(err: PredictqError): boolean {
-  if (err instanceof LmError) return err.retryable;
-  return err.code === 'internal_error' || err.code === 'service_unavailable';
 }
 
 /** Times this job went back to the queue without spending an attempt. */
@@ -38,6 +33,7 @@ export function createJobProcessor(pipeline: PredictionPipeline, options: JobPro
       return await pipeline.run(parsed.data, {
         jobId: job.id ?? 'unknown',
         enqueuedAt: job.timestamp,
+        lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
         ...(signal ? { signal } : {}),
       });
     } catch (err) {
@@ -49,7 +45,7 @@ export function createJobProcessor(pipeline: PredictionPipeline, options: JobPro
         await job.moveToDelayed(Date.now() + error.delayMs, token);
         throw new DelayedError();
       }
-      if (retryable(error)) throw new Error(encodeJobError(error));
+      if (isRetryable(error)) throw new Error(encodeJobError(error));
       throw new UnrecoverableError(encodeJobError(error));
     }
   };

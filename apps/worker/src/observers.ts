@@ -99,10 +99,11 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
     );
   });
 
-  events.on('prediction:failed', ({ jobId, data, error, durationMs }) => {
+  events.on('prediction:failed', ({ jobId, data, error, durationMs, willRetry }) => {
     // Waiting (open breaker, rate window, budget hold) puts the job back; it has not failed.
+    // Neither has an attempt that the queue will retry: only final failures count as failed.
     const requeued = error instanceof WaitError;
-    const outcome = requeued ? 'requeued' : 'failed';
+    const outcome = requeued ? 'requeued' : willRetry ? 'retried' : 'failed';
     metrics.predictions.inc({ model: modelLabel(data.model), status: outcome });
     if (data.variant) metrics.variantPredictions.inc({ variant: metrics.variantLabel.of(data.variant), status: outcome });
     annotateSpan({ 'predictq.request_id': data.request_id, 'predictq.outcome': outcome });
@@ -122,6 +123,7 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
       ...(logPayloads ? { inputs: data.inputs } : {}),
     };
     if (requeued) logger.info(line, 'prediction requeued');
+    else if (willRetry) logger.warn(line, 'prediction attempt failed; retrying');
     else logger.warn(line, 'prediction failed');
   });
 }

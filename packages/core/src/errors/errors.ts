@@ -117,6 +117,13 @@ export class ConfigError extends PredictqError {
   }
 }
 
+/** Whether another attempt can help: transient LM failures and internal trouble, not bad input. */
+export function isRetryable(err: PredictqError): boolean {
+  if (err instanceof WaitError) return false; // requeued, not retried
+  if (err instanceof LmError) return err.retryable;
+  return err.code === 'internal_error' || err.code === 'service_unavailable';
+}
+
 export function isPredictqError(err: unknown): err is PredictqError {
   return err instanceof PredictqError;
 }

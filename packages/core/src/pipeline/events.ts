@@ -29,6 +29,8 @@ export interface PredictionEvent {
   durationMs: number;
   result?: PredictionResult;
   error?: PredictqError;
+  /** On failure: the queue will run this job again (a retryable error with attempts left). */
+  willRetry?: boolean;
 }
 
 /** Cost and budget events (cost:*, budget:*) come from the cost stage (cost/cost-events.ts). */

@@ -7,7 +7,7 @@ import { runCacheStage } from '../cache/cache-stage.js';
 import type { TieredCache } from '../cache/tiered-cache.js';
 import type { Config, RouteConfig } from '../config/index.js';
 import { microsToUsd, type CostTracker } from '../cost/index.js';
-import { PredictqError, ValidationError, WaitError } from '../errors/index.js';
+import { PredictqError, ValidationError, WaitError, isRetryable } from '../errors/index.js';
 import type { ChatMessage, LmCaller, SamplingParams } from '../lm/index.js';
 import type { Predict } from '../program/index.js';
 import type { PredictionJobData, PredictionResult } from '../queue/index.js';
@@ -36,6 +36,8 @@ export interface JobContext {
   /** When the job was enqueued (ms since epoch). */
   enqueuedAt: number;
   signal?: AbortSignal;
+  /** False while attempts remain (a retryable failure then is retried, not final). */
+  lastAttempt?: boolean;
 }
 
 /** Everything the stages of one prediction share. */
@@ -67,7 +69,8 @@ export class PredictionPipeline {
       return result;
     } catch (err) {
       const error = err instanceof PredictqError ? err : new PredictqError('internal_error', 'unexpected failure', { cause: err });
-      this.events.emit('prediction:failed', { jobId: job.jobId, data, error, durationMs: clock.now() - started });
+      const willRetry = isRetryable(error) && job.lastAttempt === false;
+      this.events.emit('prediction:failed', { jobId: job.jobId, data, error, willRetry, durationMs: clock.now() - started });
       throw error;
     }
   }

@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { BoundedLabel } from './bounded-label.js';
 import { QueueWatch } from './queue-watch.js';
 
-export const PREDICTION_STATUSES = ['succeeded', 'failed', 'degraded', 'requeued'] as const;
+export const PREDICTION_STATUSES = ['succeeded', 'failed', 'degraded', 'requeued', 'retried'] as const;
 export const CACHE_LEVELS = ['memory', 'redis', 'coalesced'] as const;
 export const TOKEN_TYPES = ['prompt', 'completion', 'cached', 'reasoning'] as const;
 export const LM_OUTCOMES = ['ok', 'timeout', 'rate_limited', 'upstream_error', 'client_error', 'connection_error', 'cancelled'] as const;
