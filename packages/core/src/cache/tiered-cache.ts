@@ -199,17 +199,24 @@ export class TieredCache {
     let delay = POLL_FIRST_MS;
     for (;;) {
       const token = randomUUID();
-      const acquired = await this.#guard.run((r) => r.set(lockKey, token, 'PX', this.settings.lock_ttl_ms, 'NX'));
-      if (acquired === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
+      // Lock and re-read in one round trip: the last holder may have stored the answer
+      // between our first read and our lock (Redis runs the two in order).
+      const attempt = await this.#guard.run(async (r) => {
+        const results = await r.pipeline().set(lockKey, token, 'PX', this.settings.lock_ttl_ms, 'NX').getBuffer(this.#valueKey(key)).exec();
+        return [results?.[0]?.[1] as string | null, results?.[1]?.[1] as Buffer | null] as const;
+      });
+      if (attempt === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
+      const [acquired, raw] = attempt;
       if (acquired === 'OK') {
-        // The last holder may have stored the answer between our read and our lock.
-        const again = await this.#readL2(key);
-        if (again !== undefined && again !== UNAVAILABLE) {
+        const again = raw ? this.#decode(key, raw) : undefined;
+        if (again) {
           await this.#guard.run(() => this.#redis.cacheReleaseLock(lockKey, token, '', 0));
-          return { ...again, via: 'coalesced', storable: true };
+          return { entry: again, size: raw!.length, via: 'coalesced', storable: true };
         }
         return this.#computeAndFill(key, ctx, token);
       }
+      const filled = raw ? this.#decode(key, raw) : undefined;
+      if (filled) return { entry: filled, size: raw!.length, via: 'coalesced', storable: true };
       // Another worker is computing it: wait for its answer (bounded), then take over if it vanished.
       for (;;) {
         if (ctx.signal?.aborted) throw cancelled();

@@ -55,11 +55,14 @@ export class LmGuard {
     const breaker = this.breakers.get(route.name);
     if (!breaker) throw new Error(`no breaker for route ${route.name}`);
     // Breaker first: an open breaker spends no rate, and the rate windows are taken right
-    // before the call, so what the LM sees follows them closely.
+    // before the call, so what the LM sees follows them closely. The 429-pause read changes
+    // nothing, so it shares the breaker's round trip to Redis.
+    const paused = this.limits.pausedFor(route.name);
+    paused.catch(() => undefined); // consumed below; the breaker may throw first
     const ticket = await breaker.admit();
     let admission;
     try {
-      admission = await this.limits.admit(route.name, request.estimatedTokens);
+      admission = await this.limits.admit(route.name, request.estimatedTokens, await paused);
     } catch (err) {
       if (ticket === 'probe') await breaker.releaseProbe();
       throw err;

@@ -54,9 +54,17 @@ export class RateLimits {
     }
   }
 
-  /** Waits (throws WaitError) while the route is paused by a 429 or a window is spent. */
-  async admit(route: string, estimatedTokens: number): Promise<RateAdmission> {
-    const paused = await this.#redis.pttl(this.#pausePrefix + route);
+  /** How long the route stays paused by an LM 429 (ms; 0 or less: not paused). */
+  async pausedFor(route: string): Promise<number> {
+    return this.#redis.pttl(this.#pausePrefix + route);
+  }
+
+  /**
+   * Waits (throws WaitError) while the route is paused by a 429 or a window is spent.
+   * `pausedMs`: the caller already read pausedFor() (in parallel with other checks).
+   */
+  async admit(route: string, estimatedTokens: number, pausedMs?: number): Promise<RateAdmission> {
+    const paused = pausedMs ?? (await this.pausedFor(route));
     if (paused > 0) throw this.#wait(route, 'lm_429', paused);
     const limiters = this.#limiters.get(route) ?? {};
     const admission: RateAdmission = { route, requests: [], tokens: 0 };
