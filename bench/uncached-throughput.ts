@@ -11,12 +11,12 @@ import {
   loadConfig,
   queuePrefix,
   type Config,
-  type PredictionJobData,
 } from '@predictq/core';
 import { startSim } from '@predictq/lm-sim';
 import { createWorker } from '@predictq/worker';
 import { PredictionQueues } from '@predictq/producer';
 import type { BenchCase } from './harness.js';
+import { predictionJobData } from '../test/utils/job-data.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 400);
 const CONCURRENCY = 16;
@@ -94,24 +94,8 @@ export function uncachedThroughput(redisUrl: string, latencyMs = 0): BenchCase {
       const queues = new PredictionQueues(config, connection);
       const events = await queues.events('default');
       const rate = await drain(events, JOBS, async () => {
-        const data = (i: number): PredictionJobData => ({
-          v: 1,
-          tenant: 'bench',
-          request_id: randomUUID(),
-          program: null,
-          program_version: null,
-          module: 'Predict',
-          signature: 'question -> answer',
-          demos: [],
-          inputs: { question: `q ${run} ${i}` },
-          route: 'default',
-          model: 'sim-small',
-          params: {},
-          cache: 'default',
-          priority: 'interactive',
-          variant: null,
-          created_at: Date.now(),
-        });
+        const data = (i: number) =>
+          predictionJobData({ tenant: 'bench', request_id: randomUUID(), inputs: { question: `q ${run} ${i}` }, created_at: Date.now() });
         await queues.queue('default').addBulk(Array.from({ length: JOBS }, (_, i) => ({ name: 'predict', data: data(i) })));
       });
       await worker.close();

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, until } from './utils/http.js';
 import { startRedis, type PrivateRedis } from './utils/redis-server.js';
+import { workerMetrics as workerMetricsText } from './utils/processes.js';
 import { startStack, type Stack } from './utils/stack.js';
 
 const ADMIN = { authorization: 'Bearer test-admin-key' };
@@ -14,9 +15,7 @@ const ADMIN = { authorization: 'Bearer test-admin-key' };
 async function workerMetrics(stack: Stack, pattern: RegExp): Promise<number[]> {
   return Promise.all(
     stack.workers.map(async (worker) => {
-      const line = worker.lines.find((l) => /metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/.test(l))!;
-      const url = /(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(line)![1]!;
-      const text = await (await fetch(url)).text();
+      const text = await workerMetricsText(worker);
       let total = 0;
       for (const row of text.split('\n')) {
         const match = pattern.exec(row);

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PriceTable, costMicros } from '@predictq/core';
 import { request, until } from './utils/http.js';
+import { workerMetrics } from './utils/processes.js';
 import { startStack, type Stack } from './utils/stack.js';
 
 const BUDGET_USD = 0.0018; // ~50 predictions of the shape below at sim-small's default price (36 micro-dollars each)
@@ -112,8 +113,7 @@ describe('cost and budgets end to end', () => {
     expect(softLines).toHaveLength(1);
     let metricUsd = 0;
     for (const worker of stack.workers) {
-      const port = /metrics on http:\/\/127\.0\.0\.1:(\d+)/.exec(worker.lines.find((l) => l.includes('worker ready')) ?? '')?.[1];
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const text = await workerMetrics(worker);
       metricUsd += Number(/^dspy_cost_usd_total\{model="sim-small"\} (\S+)$/m.exec(text)?.[1] ?? 0);
       expect(text).toMatch(/^dspy_budget_remaining_usd\{budget="tenant:capped",window="daily"\} /m);
     }

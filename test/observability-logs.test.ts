@@ -13,6 +13,7 @@ import {
   type PredictionResult,
 } from '@predictq/core';
 import { observePipeline, type ObserverConfig } from '@predictq/worker';
+import { predictionJobData } from './utils/job-data.js';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -34,24 +35,7 @@ const CONFIG: ObserverConfig = {
   logging: { log_payloads: false },
 } as unknown as ObserverConfig;
 
-const DATA: PredictionJobData = {
-  v: 1,
-  tenant: 'acme',
-  request_id: 'req-1',
-  program: null,
-  program_version: null,
-  module: 'Predict',
-  signature: 'question -> answer',
-  demos: [],
-  inputs: { question: 'the secret plan' },
-  route: 'default',
-  model: 'sim-small',
-  params: {},
-  cache: 'default',
-  priority: 'interactive',
-  variant: null,
-  created_at: 0,
-} as PredictionJobData;
+const DATA: PredictionJobData = predictionJobData({ tenant: 'acme', inputs: { question: 'the secret plan' } });
 
 const RESULT = {
   outputs: { answer: 'the hidden answer' },

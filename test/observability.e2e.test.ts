@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queuePrefix } from '@predictq/core';
 import { startSim } from '@predictq/lm-sim';
 import { request, until } from './utils/http.js';
+import { workerMetricsUrl as metricsUrlOf } from './utils/processes.js';
 import { startStack, type Stack } from './utils/stack.js';
 
 const TENANT_KEY = `sk-tenant-${randomUUID()}`;
@@ -67,8 +68,7 @@ describe('observability of real processes', () => {
         OPENAI_MODEL: 'sim-small',
       },
     });
-    const ready = await stack.workers[0]!.waitForLine(/worker ready/);
-    workerMetricsUrl = /(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(ready)![1]!;
+    workerMetricsUrl = await metricsUrlOf(stack.workers[0]!);
   });
 
   afterAll(async () => {

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, until } from './utils/http.js';
 import { ADMIN, breakerState, queueCounts, sleep, statuses, submitMany } from './utils/resilience.js';
+import { workerMetrics } from './utils/processes.js';
 import { startStack, type Stack } from './utils/stack.js';
 
 describe('a 10-second LM outage in the middle of 200 jobs', () => {
@@ -54,9 +55,7 @@ describe('a 10-second LM outage in the middle of 200 jobs', () => {
 
     // Requeued jobs (DelayedError) leave the active-requests gauge where it was: back at 0.
     for (const worker of stack.workers) {
-      const ready = await worker.waitForLine(/worker ready/);
-      const url = /(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(ready)![1]!;
-      const text = (await request(url)).body as string;
+      const text = await workerMetrics(worker);
       expect(text).toMatch(/^dspy_active_requests 0$/m);
     }
   });

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, until } from './utils/http.js';
 import { queueCounts, statuses, submitMany } from './utils/resilience.js';
+import { workerMetrics } from './utils/processes.js';
 import { startStack, type Stack } from './utils/stack.js';
 
 describe('a 429 storm', () => {
@@ -74,8 +75,7 @@ describe('timeouts and ingest limits', () => {
     expect(sim.outcomes.ok).toBe(1);
     expect(stack.workers[0]!.lines.some((l) => l.includes('"outcome":"timeout"') || l.includes('lm_timeout'))).toBe(true);
     // The timed-out attempt was retried, not a failure: alerts on status="failed" stay quiet.
-    const ready = await stack.workers[0]!.waitForLine(/worker ready/);
-    const metrics = (await request(/(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(ready)![1]!)).body as string;
+    const metrics = await workerMetrics(stack.workers[0]!);
     expect(metrics).toMatch(/^dspy_predictions_total\{model="sim-small",status="retried"\} 1$/m);
     expect(metrics).not.toMatch(/^dspy_predictions_total\{model="sim-small",status="failed"\}/m);
   });

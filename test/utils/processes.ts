@@ -15,6 +15,19 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** A worker's /metrics URL, from the line it prints when ready (WORKER_METRICS_PORT=0 picks a free port). */
+export async function workerMetricsUrl(worker: AppProcess): Promise<string> {
+  const ready = await worker.waitForLine(/worker ready/);
+  const url = /(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(ready)?.[1];
+  if (!url) throw new Error(`no metrics URL in: ${ready}`);
+  return url;
+}
+
+/** The text of a worker's /metrics. */
+export async function workerMetrics(worker: AppProcess): Promise<string> {
+  return (await fetch(await workerMetricsUrl(worker))).text();
+}
+
 export function startApp(app: 'producer' | 'worker' | 'lm-sim', env: Record<string, string>): AppProcess {
   const child = spawn(
     process.execPath,
