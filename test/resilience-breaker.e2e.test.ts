@@ -1,7 +1,7 @@
 // The circuit breaker across real worker processes: a full LM outage in the middle of 200
 // jobs loses and fails nothing, one worker's open breaker stops the others, a manual reset
 // closes it, a job with a fallback completes degraded, and a running job can be cancelled.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request, until } from './utils/http.js';
 import { ADMIN, breakerState, queueCounts, sleep, statuses, submitMany } from './utils/resilience.js';
 import { workerMetrics } from './utils/processes.js';
@@ -74,6 +74,11 @@ describe('the breaker shared by workers', () => {
     await stack?.stop();
   });
 
+  afterEach(() => {
+    // A failed assertion must not leave the next test in an outage.
+    stack.sim.state.faults.update({ outage: false, latency_ms: 0 });
+  });
+
   it("one worker's open breaker stops the other's calls, a fallback answers degraded, and a manual reset closes it", async () => {
     stack.sim.state.faults.update({ outage: true });
     const first = await submitMany(stack, 5, 'trip');
@@ -81,8 +86,10 @@ describe('the breaker shared by workers', () => {
     const callsAtOpen = stack.sim.state.stats.snapshot().requests;
     expect(callsAtOpen).toBeGreaterThanOrEqual(3);
 
-    // A second worker that never saw a failure starts now: it makes no LM call either.
+    // A second worker that never saw a failure takes over (the first stops, so the new jobs
+    // can only go to the second): it learns of the open breaker from Redis and calls nothing.
     const second = await stack.startWorker();
+    await stack.workers[0]!.stop();
     const more = await submitMany(stack, 10, 'blocked');
     await until(async () => second.lines.some((l) => l.includes('circuit breaker open') && l.includes('"source":"cluster"')), 15_000);
     await sleep(1000);
