@@ -62,7 +62,7 @@ describe('worker prediction log line', () => {
     const events = new PipelineEvents();
     const metrics = createMetrics({ defaultMetrics: false });
     observePipeline(events, metrics, logger, CONFIG);
-    events.emit('prediction:succeeded', { jobId: 'pred_1', data: DATA, result: RESULT, durationMs: 25 });
+    events.emit('prediction:outcome', { jobId: 'pred_1', data: DATA, outcome: { kind: 'ok', result: RESULT }, durationMs: 25 });
     await flush();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
@@ -88,8 +88,8 @@ describe('worker prediction log line', () => {
     const { lines, logger } = capture();
     const events = new PipelineEvents();
     observePipeline(events, createMetrics({ defaultMetrics: false }), logger, { ...CONFIG, logging: { log_payloads: true } });
-    events.emit('prediction:succeeded', { jobId: 'pred_2', data: DATA, result: RESULT, durationMs: 25 });
-    events.emit('prediction:failed', { jobId: 'pred_3', data: DATA, error: new PredictqError('lm_client_error', 'bad'), durationMs: 5 });
+    events.emit('prediction:outcome', { jobId: 'pred_2', data: DATA, outcome: { kind: 'ok', result: RESULT }, durationMs: 25 });
+    events.emit('prediction:outcome', { jobId: 'pred_3', data: DATA, outcome: { kind: 'fail', error: new PredictqError('lm_client_error', 'bad') }, durationMs: 5 });
     await flush();
     expect(lines[0]).toMatchObject({ inputs: DATA.inputs, outputs: RESULT.outputs });
     expect(lines[1]).toMatchObject({ msg: 'prediction failed', inputs: DATA.inputs, error_code: 'lm_client_error' });
@@ -100,18 +100,20 @@ describe('worker prediction log line', () => {
     const events = new PipelineEvents();
     const metrics = createMetrics({ defaultMetrics: false });
     observePipeline(events, metrics, logger, CONFIG);
-    events.emit('prediction:failed', { jobId: 'pred_4', data: DATA, error: new WaitError('lm_circuit_open', 'open', 1500), durationMs: 1 });
-    events.emit('prediction:failed', {
+    const wait = new WaitError('lm_circuit_open', 'open', 1500, 'circuit_open');
+    events.emit('prediction:outcome', { jobId: 'pred_4', data: DATA, outcome: { kind: 'wait', until: 1500, reason: 'circuit_open', error: wait }, durationMs: 1 });
+    events.emit('prediction:outcome', {
       jobId: 'pred_5',
       data: { ...DATA, route: 'nope', model: 'made-up-model' },
-      error: new PredictqError('unknown_model', 'no'),
+      outcome: { kind: 'fail', error: new PredictqError('unknown_model', 'no') },
       durationMs: 1,
     });
     await flush();
-    expect(lines[0]).toMatchObject({ msg: 'prediction requeued', level: 30, outcome: 'requeued', error_code: 'lm_circuit_open', delay_ms: 1500 });
+    expect(lines[0]).toMatchObject({ msg: 'prediction requeued', level: 30, outcome: 'requeued', error_code: 'lm_circuit_open', wait_reason: 'circuit_open', delay_ms: 1500 });
     expect(lines[1]).toMatchObject({ msg: 'prediction failed', level: 40, outcome: 'failed', error_code: 'unknown_model' });
     const text = await metrics.registry.metrics();
     expect(text).toContain('dspy_predictions_total{model="sim-small",status="requeued"} 1');
+    expect(text).toContain('dspy_lm_waits_total{route="default",reason="circuit_open"} 1');
     expect(text).toContain('dspy_predictions_total{model="other",status="failed"} 1');
     expect(text).not.toContain('made-up-model');
   });

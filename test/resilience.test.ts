@@ -137,10 +137,7 @@ describe('rate limits', () => {
     ConfigSchema.parse({ routes: [{ name: 'r', model: 'm', base_url: 'http://127.0.0.1:1/v1', limits }] });
 
   it('spreads RPM over the minute (ceil(rpm/60) a second) and waits instead of failing', async () => {
-    const events = new ResilienceEvents();
-    const reasons: string[] = [];
-    events.on('wait', (e) => reasons.push(e.reason));
-    const limits = new RateLimits(redis, `${prefix}a`, config({ rpm: 120 }).routes, events);
+    const limits = new RateLimits(redis, `${prefix}a`, config({ rpm: 120 }).routes);
     await limits.admit('r', 10);
     await limits.admit('r', 10);
     const third = await limits.admit('r', 10).catch((err: unknown) => err);
@@ -148,11 +145,11 @@ describe('rate limits', () => {
     expect((third as WaitError).code).toBe('lm_rate_limited');
     expect((third as WaitError).delayMs).toBeGreaterThan(0);
     expect((third as WaitError).delayMs).toBeLessThanOrEqual(1300);
-    expect(reasons).toEqual(['rate_window']);
+    expect((third as WaitError).reason).toBe('rate_window');
   });
 
   it('reserves estimated tokens, corrects them with the real usage, and refunds calls never made', async () => {
-    const limits = new RateLimits(redis, `${prefix}b`, config({ tpm: 1000 }).routes, new ResilienceEvents());
+    const limits = new RateLimits(redis, `${prefix}b`, config({ tpm: 1000 }).routes);
     const first = await limits.admit('r', 600);
     expect(await codeOf(limits.admit('r', 600))).toBe('lm_rate_limited');
     await limits.settle(first, 100); // the call used far less than its worst case
@@ -163,11 +160,11 @@ describe('rate limits', () => {
   });
 
   it('pauses a route for every worker after a 429, and never shortens a pause', async () => {
-    const limits = new RateLimits(redis, `${prefix}c`, config({}).routes, new ResilienceEvents());
+    const limits = new RateLimits(redis, `${prefix}c`, config({}).routes);
     await limits.admit('r', 10); // no limits configured: admitted
     await limits.pause('r', 400);
     await limits.pause('r', 50);
-    const other = new RateLimits(redis.duplicate(), `${prefix}c`, config({}).routes, new ResilienceEvents());
+    const other = new RateLimits(redis.duplicate(), `${prefix}c`, config({}).routes);
     const waited = await other.admit('r', 10).catch((err: unknown) => err);
     expect((waited as WaitError).code).toBe('lm_rate_limited');
     expect((waited as WaitError).delayMs).toBeGreaterThan(300);

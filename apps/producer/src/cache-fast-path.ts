@@ -2,15 +2,16 @@
 // "redis", cost 0). The answer is kept for the finished-job retention so GET /v1/predictions/:id
 // still finds it.
 import {
+  CachedPredictionSchema,
   bypassReason,
   cacheRequestFor,
-  resultFromEntry,
+  cachedResult,
   type Config,
   type Metrics,
-  type PredictionJobData,
   type TieredCache,
 } from '@predictq/core';
 import { predictionObject, type PredictionObject } from './prediction-object.js';
+import type { ResolvedPrediction } from './prediction-request.js';
 
 export class CacheFastPath {
   readonly #cache: TieredCache;
@@ -26,18 +27,16 @@ export class CacheFastPath {
   }
 
   /** The finished prediction when the answer is in L2; undefined sends the request down the queue. */
-  async answer(id: string, data: PredictionJobData, now: () => number): Promise<PredictionObject | undefined> {
+  async answer(id: string, { data, prepared }: ResolvedPrediction, now: () => number): Promise<PredictionObject | undefined> {
     const settings = this.#config.cache;
     if (!settings.producer_fast_path || data.cache === 'refresh' || bypassReason(data, settings)) return undefined;
     // A webhook is delivered by a job; keep those on the queue.
     if (data.callback_url !== undefined) return undefined;
-    const route = this.#config.routes.find((r) => r.name === data.route);
-    if (!route) return undefined;
     const started = now();
-    const entry = await this.#cache.peek(cacheRequestFor(this.#config, data, route));
+    const entry = await this.#cache.peek(cacheRequestFor(this.#config, data, prepared.route, prepared.messages, prepared.params), CachedPredictionSchema);
     if (!entry) return undefined;
     this.#metrics.cacheHits.inc({ level: 'redis' });
-    const result = resultFromEntry(entry, data, 'redis', { queueMs: 0, startedAt: started, now: now() });
+    const result = cachedResult(data, entry, 'redis', { enqueuedAt: started, startedAt: started, now: now() });
     const prediction = predictionObject(id, data, 'succeeded', { result });
     await this.#cache.guarded((r) =>
       r.set(this.#prefix + id, JSON.stringify({ tenant: data.tenant, prediction }), 'EX', this.#config.queue.keep_completed_s),

@@ -12,7 +12,6 @@ import {
   CostTracker,
   HTTP_ROUTES,
   IngestLimiter,
-  PipelineEvents,
   PredictqError,
   createFastConnection,
   microsToUsd,
@@ -36,11 +35,11 @@ import { createBudgetCheck } from './budget-check.js';
 import { createCacheSavings } from './cache-savings.js';
 import { adminBreakerRoutes } from './routes/admin-breakers.js';
 import { predictionRoutes } from './routes/predictions.js';
-import { systemRoutes } from './routes/system.js';
+import { modelRoutes, systemRoutes } from './routes/system.js';
 
 export interface ProducerDeps {
   config: Config;
-  /** BullMQ connection (maxRetriesPerRequest: null). */
+  /** A fail-fast connection (createProducerConnection): requests get 503 at once while Redis is down. */
   connection: Redis;
   logger: Logger;
   metrics: Metrics;
@@ -51,9 +50,9 @@ export interface ProducerDeps {
   queues?: PredictionQueues;
   /** BullMQ's own spans (bullmq-otel), given only when tracing is on. */
   telemetry?: Telemetry | undefined;
-  /** [cost] Fail-fast connection for budgets and the usage ledger; opened from config.redis_url when absent. */
+  /** Fail-fast connection for budgets and the usage ledger; opened from config.redis_url when absent. */
   costConnection?: Redis;
-  /** [cache] The shared cache (fast path, invalidation, stats); built from config when absent, none when null. */
+  /** The shared cache (fast path, invalidation, stats); built from config when absent, none when null. */
   cache?: TieredCache | null;
 }
 
@@ -120,7 +119,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
     }),
   );
   app.use(countRequests(metrics));
-  app.use(systemRoutes({ config, redis: connection, metrics }));
+  app.use(systemRoutes({ redis: connection, metrics }));
 
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath('/admin/queues');
@@ -138,14 +137,13 @@ export function createApp(deps: ProducerDeps): ProducerApp {
       ),
   };
 
-  // [cost] Budget pre-check, GET /admin/usage and the `budgets` stats section (issue 5).
+  // Budget pre-check, GET /admin/usage and the `budgets` stats section.
   const costConnection = deps.costConnection ?? createFastConnection(config.redis_url);
-  if (!deps.costConnection) costConnection.on('error', (err) => logger.warn({ err: { message: err.message } }, 'cost ledger connection error'));
-  const costEvents = new PipelineEvents();
-  costEvents.on('budget:refused', (e) => metrics.budgetRefusals.inc({ budget: e.budget, window: e.window, outcome: e.outcome }));
-  const cost = new CostTracker({ config, redis: costConnection, events: costEvents, ...(deps.now ? { clock: { now: deps.now } } : {}) });
-  const budgetCheck = createBudgetCheck({ config, cost, logger });
-  const recordCacheAnswer = createCacheSavings({ cost, events: costEvents, metrics });
+  if (!deps.costConnection) costConnection.on('error', () => {});
+  const cost = new CostTracker({ config, redis: costConnection, ...(deps.now ? { clock: { now: deps.now } } : {}) });
+  cost.events.on('budget:refused', (e) => metrics.budgetRefusals.inc({ budget: e.budget, window: e.window, outcome: e.outcome }));
+  const budgetCheck = createBudgetCheck({ cost, logger });
+  const recordCacheAnswer = createCacheSavings({ cost, metrics });
   stats.budgets = async () =>
     (await cost.budgets.snapshot()).map((b) => ({
       budget: b.budget,
@@ -157,17 +155,19 @@ export function createApp(deps: ProducerDeps): ProducerApp {
       resets_at: new Date(b.resetsAt).toISOString(),
     }));
 
-  // [cache] The fast path (L2 hits without a job), POST /admin/cache/invalidate, the `cache` stats section.
+  // The fast path (L2 hits without a job), POST /admin/cache/invalidate, the `cache` stats section.
   const cache = deps.cache === undefined ? createCache({ config, secrets: deps.secrets, logger }) : (deps.cache ?? undefined);
   const cacheAdmin = adminCacheRoutes({ auth: admin, config, cache });
   stats.cache = cacheAdmin.stats;
 
-  // Bodies are read as JSON whatever their Content-Type (curl -d sends a form type).
-  const json = express.json({ limit: config.http.body_limit_bytes, type: () => true });
+  // Bodies are read as JSON whatever their Content-Type (curl -d sends a form type); any JSON
+  // value parses (strict: false), so `null` or `42` get a message about the body's shape.
+  const json = express.json({ limit: config.http.body_limit_bytes, type: () => true, strict: false });
   app.use('/v1', tenantAuth(config, deps.secrets));
-  app.post('/v1/predictions', ingestLimit(new IngestLimiter(config, connection))); // [resilience]
+  app.use(modelRoutes(config));
+  app.post('/v1/predictions', ingestLimit(new IngestLimiter(config, connection)));
   app.use('/v1', json);
-  const cancelChannel = new CancelChannel(config.key_prefix); // [resilience]
+  const cancelChannel = new CancelChannel(config.key_prefix);
   app.use(
     predictionRoutes({
       config, queues, cancellations, now: deps.now ?? Date.now, budgetCheck, recordCacheAnswer,
@@ -176,16 +176,16 @@ export function createApp(deps: ProducerDeps): ProducerApp {
     }),
   );
   app.use(express.json({ limit: '64kb', type: () => true }));
-  // [resilience] POST /admin/breakers/:route/reset and the `breakers` stats section.
+  // POST /admin/breakers/:route/reset and the `breakers` stats section.
   const breakers = adminBreakerRoutes({ auth: admin, config, redis: connection, queues });
   stats.breakers = breakers.stats;
   app.use(breakers.router);
-  app.use(adminUsageRoutes({ auth: admin, ledger: cost.ledger, now: deps.now ?? Date.now })); // [cost]
-  app.use(cacheAdmin.router); // [cache]
+  app.use(adminUsageRoutes({ auth: admin, ledger: cost.ledger, now: deps.now ?? Date.now }));
+  app.use(cacheAdmin.router);
   app.use(adminRoutes({ auth: admin, stats }));
 
   app.use((req, _res, next) => next(new PredictqError('not_found', `no route ${req.method} ${req.path}`)));
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, () => connection.status === 'ready'));
 
   return {
     app,
@@ -193,8 +193,8 @@ export function createApp(deps: ProducerDeps): ProducerApp {
     async close() {
       unwatchQueues();
       await queues.close();
-      if (!deps.costConnection) costConnection.disconnect(); // [cost]
-      if (cache && deps.cache === undefined) await cache.close(); // [cache]
+      if (!deps.costConnection) costConnection.disconnect();
+      if (cache && deps.cache === undefined) await cache.close();
     },
   };
 }

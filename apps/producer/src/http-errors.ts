@@ -8,6 +8,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
   invalid_signature: 400,
   invalid_input: 400,
+  nesting_too_deep: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,
   unauthorized: 401,
@@ -25,6 +26,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   lm_connection_error: 502,
   lm_circuit_open: 503,
   unparseable_reply: 502,
+  deadline_exceeded: 504,
   cancelled: 409,
   config_invalid: 500,
   service_unavailable: 503,
@@ -40,13 +42,21 @@ interface BodyParserError {
   status?: number;
 }
 
-/** Converts whatever reached express's error path into the stable error shape. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/** ioredis's words for a command that never got an answer (it fails fast rather than queueing). */
+const REDIS_TROUBLE = /^(Command timed out|Connection is closed\.?|Stream isn't writeable.*)$/;
+
+/**
+ * Converts whatever reached express's error path into the stable error shape. `redisReady`:
+ * whether the producer's Redis connection is up (a failure while it is not is Redis's, not ours).
+ */
+export function errorHandler(logger: Logger, redisReady: () => boolean = () => true): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     let error: PredictqError;
     const parserError = err as BodyParserError;
     if (err instanceof PredictqError) {
       error = err;
+    } else if (err instanceof Error && (REDIS_TROUBLE.test(err.message) || !redisReady())) {
+      error = new PredictqError('service_unavailable', 'Redis is not reachable; try again shortly');
     } else if (parserError?.type === 'entity.parse.failed') {
       error = new PredictqError('invalid_json', 'the request body is not valid JSON');
     } else if (parserError?.type === 'entity.too.large') {

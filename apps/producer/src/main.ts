@@ -1,5 +1,5 @@
 // Starts the producer: config from the environment, listen, graceful SIGTERM.
-import { createLogger, createMetrics, createQueueConnection, loadConfigOrExit, startTracing } from '@predictq/core';
+import { createLogger, createMetrics, createProducerConnection, loadConfigOrExit, startTracing } from '@predictq/core';
 import { createApp } from './create-app.js';
 
 const config = loadConfigOrExit('producer');
@@ -7,8 +7,19 @@ const config = loadConfigOrExit('producer');
 const tracing = await startTracing({ serviceName: 'predictq-producer' });
 const logger = createLogger({ name: 'producer', level: config.log_level });
 if (tracing.ignored.length) logger.warn({ ignored: tracing.ignored }, 'OTEL_TRACES_EXPORTER names exporters predictq lacks (it has otlp, console, none)');
-const connection = createQueueConnection(config.redis_url);
-connection.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
+const connection = createProducerConnection(config.redis_url);
+// One line per outage, not one per reconnect attempt.
+let redisDown = false;
+connection.on('error', (err) => {
+  if (redisDown) return;
+  redisDown = true;
+  logger.warn({ err: { message: err.message } }, 'redis is unreachable: requests get 503 service_unavailable until it is back');
+});
+connection.on('ready', () => {
+  if (!redisDown) return;
+  redisDown = false;
+  logger.info('redis is back');
+});
 const producer = createApp({ config, connection, logger, metrics: createMetrics(), secrets: process.env, telemetry: tracing.bullmq });
 const server = producer.app.listen(config.port, config.host, () => {
   const address = server.address();

@@ -1,11 +1,12 @@
-// The prediction object of DESIGN.md's contract, built from a BullMQ job (the source of truth).
-import type { Job } from 'bullmq';
+// The prediction object of DESIGN.md's contract, built from a BullMQ job (the source of truth)
+// as one atomic read saw it.
 import {
   PredictionResultSchema,
   decodeJobError,
   type PredictionJobData,
   type PredictionResult,
 } from '@predictq/core';
+import type { JobSnapshot } from './prediction-queues.js';
 
 export type PredictionStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -32,18 +33,12 @@ export interface PredictionObject {
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
-export function statusOf(state: string): PredictionStatus {
-  switch (state) {
-    case 'completed':
-      return 'succeeded';
-    case 'failed':
-      return 'failed';
-    case 'active':
-      return 'running';
-    default:
-      return 'queued';
-  }
-}
+const STATUS: Record<JobSnapshot['state'], PredictionStatus> = {
+  queued: 'queued',
+  active: 'running',
+  completed: 'succeeded',
+  failed: 'failed',
+};
 
 export function predictionObject(
   id: string,
@@ -75,25 +70,22 @@ export function predictionObject(
   };
 }
 
-export async function predictionFromJob(job: Job<PredictionJobData>): Promise<PredictionObject> {
-  const state = await job.getState();
-  const status = statusOf(state);
+export function predictionFromSnapshot({ job, state }: JobSnapshot): PredictionObject {
+  const status = STATUS[state];
   const id = job.id ?? '';
+  const finished = job.finishedOn ? { finishedOn: job.finishedOn } : {};
   if (status === 'succeeded') {
     const parsed = PredictionResultSchema.safeParse(job.returnvalue);
     if (parsed.success) return predictionObject(id, job.data, status, { result: parsed.data });
     return predictionObject(id, job.data, 'failed', {
       error: { code: 'internal_error', message: 'the stored result is unreadable' },
-      ...(job.finishedOn ? { finishedOn: job.finishedOn } : {}),
+      ...finished,
     });
   }
   if (status === 'failed') {
     const error = decodeJobError(job.failedReason);
     // A running job the client cancelled fails with `cancelled`: it reads as cancelled.
-    return predictionObject(id, job.data, error.code === 'cancelled' ? 'cancelled' : status, {
-      error,
-      ...(job.finishedOn ? { finishedOn: job.finishedOn } : {}),
-    });
+    return predictionObject(id, job.data, error.code === 'cancelled' ? 'cancelled' : status, { error, ...finished });
   }
   return predictionObject(id, job.data, status);
 }

@@ -1,9 +1,14 @@
-// The producer's handle on every route's queue: adding jobs, finding a prediction by id
-// across routes, and (lazily) one QueueEvents per route for `Prefer: wait`.
-import { Queue, QueueEvents, type Job, type Telemetry } from 'bullmq';
+// The producer's handle on every route's queue: adding jobs, reading a prediction's job and its
+// state in one round trip, and (lazily) one QueueEvents per route for `Prefer: wait`.
+//
+// The producer's connection fails fast (no offline queue, no resend after a reconnect): while
+// Redis is unreachable every call here throws service_unavailable at once, and a request the
+// producer answered with an error never reaches Redis later.
+import { Job, Queue, QueueEvents, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   PRIORITY,
+  PredictqError,
   defaultJobOptions,
   injectTraceContext,
   predictionQueueName,
@@ -14,6 +19,37 @@ import {
 
 /** Listeners `Prefer: wait` requests may hold at once: bounded by the HTTP requests in flight. */
 const MAX_WAITERS = 10_000;
+
+/** A prediction's job as one atomic read saw it: its data and result together with its state. */
+export interface JobSnapshot {
+  job: Job<PredictionJobData>;
+  state: 'queued' | 'active' | 'completed' | 'failed';
+}
+
+export function unavailable(cause?: unknown): PredictqError {
+  return new PredictqError('service_unavailable', 'Redis is not reachable; try again shortly (nothing was changed)', { cause });
+}
+
+async function snapshotIn(queue: Queue, id: string): Promise<JobSnapshot | undefined> {
+  const client = (await queue.client) as unknown as Redis;
+  const keys = queue.keys;
+  // MULTI: the job hash and its membership are read at one instant, so a job finishing
+  // meanwhile cannot show a result without its state (or a state without its result).
+  const replies = await client
+    .multi()
+    .hgetall(queue.toKey(id))
+    .zscore(keys.completed!, id)
+    .zscore(keys.failed!, id)
+    .lpos(keys.active!, id)
+    .exec();
+  if (!replies) throw new Error('transaction aborted');
+  for (const [err] of replies) if (err) throw err;
+  const [hash, completed, failed, active] = replies.map(([, value]) => value) as [Record<string, string>, string | null, string | null, number | null];
+  if (!hash || Object.keys(hash).length === 0) return undefined;
+  const job = Job.fromJSON(queue, hash as never, id) as Job<PredictionJobData>;
+  const state = completed !== null ? 'completed' : failed !== null ? 'failed' : active !== null ? 'active' : 'queued';
+  return { job, state };
+}
 
 export class PredictionQueues {
   readonly #config: Config;
@@ -35,6 +71,8 @@ export class PredictionQueues {
       });
       // Each `Prefer: wait` request adds a 'closing' listener here (Job.waitUntilFinished).
       queue.setMaxListeners(MAX_WAITERS);
+      // Connection trouble is answered per request (service_unavailable); the event is noise here.
+      queue.on('error', () => {});
       this.#queues.set(route.name, queue);
     }
   }
@@ -49,23 +87,49 @@ export class PredictionQueues {
     return queue;
   }
 
-  async add(jobId: string, data: PredictionJobData): Promise<Job> {
+  /** Runs a Redis step now or not at all: service_unavailable when Redis is not connected or fails. */
+  async #redis<T>(step: () => Promise<T>): Promise<T> {
+    if (this.#connection.status !== 'ready') throw unavailable();
+    try {
+      return await step();
+    } catch (err) {
+      if (err instanceof PredictqError) throw err;
+      throw unavailable(err);
+    }
+  }
+
+  async add(jobId: string, data: PredictionJobData): Promise<Job<PredictionJobData>> {
     const trace = injectTraceContext();
-    return this.queue(data.route).add('predict', trace ? { ...data, trace } : data, { jobId, priority: PRIORITY[data.priority] });
+    return this.#redis(
+      () => this.queue(data.route).add('predict', trace ? { ...data, trace } : data, { jobId, priority: PRIORITY[data.priority] }) as Promise<Job<PredictionJobData>>,
+    );
+  }
+
+  /** A prediction's job and state, read consistently, from whichever route queue holds it. */
+  async snapshot(id: string): Promise<JobSnapshot | undefined> {
+    return this.#redis(async () => {
+      const found = await Promise.all(this.all.map((q) => snapshotIn(q, id)));
+      return found.find((s): s is JobSnapshot => s !== undefined);
+    });
+  }
+
+  /** Removes a job not yet running; false when a worker holds it (BullMQ refuses a locked job). */
+  async remove(id: string, route: string): Promise<boolean> {
+    return this.#redis(async () => (await this.queue(route).remove(id)) === 1);
   }
 
   /** Finds a prediction's job in whichever route queue holds it. */
-  async find(id: string): Promise<Job | undefined> {
-    const found = await Promise.all(this.all.map((q) => q.getJob(id)));
-    return found.find((job): job is Job => Boolean(job));
+  async find(id: string): Promise<Job<PredictionJobData> | undefined> {
+    return (await this.snapshot(id))?.job;
   }
 
   /** One shared QueueEvents per route, created on first use (a blocking connection each). */
   events(route: string): Promise<QueueEvents> {
     let events = this.#events.get(route);
     if (!events) {
-      // QueueEvents blocks on its connection, so it gets its own (closed in close()).
-      const connection = this.#connection.duplicate();
+      // QueueEvents blocks on its connection, so it gets its own, one that waits out outages.
+      const connection = this.#connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, autoResendUnfulfilledCommands: true });
+      connection.on('error', () => {});
       this.#eventConnections.push(connection);
       const created = new QueueEvents(predictionQueueName(route), {
         connection,
@@ -74,6 +138,7 @@ export class PredictionQueues {
       // Every `Prefer: wait` request listens here for its job; their number is bounded by
       // the HTTP requests in flight, not by this default of 10.
       created.setMaxListeners(MAX_WAITERS);
+      created.on('error', () => {});
       events = created.waitUntilReady().then(() => created);
       this.#events.set(route, events);
     }

@@ -3,16 +3,27 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
+  MAX_DEADLINE_S,
+  MAX_JSON_DEPTH,
   PredictqError,
+  REASONING_FIELD,
   SamplingParamsSchema,
   ValidationError,
-  buildModule,
+  checkValue,
   findRoute,
+  nestsDeeperThan,
+  preparePrediction,
   type Config,
   type PredictionJobData,
+  type PreparedPrediction,
+  type Predict,
 } from '@predictq/core';
 
-const fieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+// "__proto__" would be dropped by any object built from the body (so it would share another
+// request's cache key); no DSPy field can have that name anyway.
+const fieldName = z
+  .string()
+  .regex(/^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]*$/, 'field names are identifiers such as "question" (not "__proto__")');
 
 export const PredictionRequestSchema = z
   .object({
@@ -32,10 +43,24 @@ export const PredictionRequestSchema = z
     metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
     priority: z.enum(['interactive', 'batch']).optional(),
     fallback: z.record(fieldName, z.unknown()).optional(),
+    /** Seconds the prediction may wait (breaker, rate limits, budget hold, backlog) before it fails. */
+    deadline_s: z.number().int().min(1).max(MAX_DEADLINE_S).optional(),
   })
   .strict();
 
 export type PredictionRequest = z.infer<typeof PredictionRequestSchema>;
+
+const hasProto = (value: unknown): boolean => typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__');
+
+/** Where a body names a field "__proto__": zod's records drop that key silently, so it is refused first. */
+function protoKeyPath(body: Record<string, unknown>): string | undefined {
+  for (const name of ['inputs', 'fallback', 'metadata', 'params']) if (hasProto(body[name])) return `${name}.__proto__`;
+  if (Array.isArray(body.demos)) {
+    const i = body.demos.findIndex(hasProto);
+    if (i >= 0) return `demos.${i}.__proto__`;
+  }
+  return hasProto(body) ? '__proto__' : undefined;
+}
 
 function describe(issue: z.core.$ZodIssue): string {
   const path = issue.path.length ? issue.path.join('.') : 'body';
@@ -46,6 +71,12 @@ export function parsePredictionRequest(body: unknown): PredictionRequest {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new PredictqError('invalid_request', 'the body must be a JSON object with at least "inputs"');
   }
+  // Before anything walks the body: formatting, hashing and type checks recurse over values.
+  if (nestsDeeperThan(body)) {
+    throw new PredictqError('nesting_too_deep', `the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
+  }
+  const proto = protoKeyPath(body as Record<string, unknown>);
+  if (proto) throw new PredictqError('invalid_request', `${proto}: "__proto__" is not a field name`, { details: { field: proto } });
   const parsed = PredictionRequestSchema.safeParse(body);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -61,12 +92,40 @@ export function parsePredictionRequest(body: unknown): PredictionRequest {
   return parsed.data;
 }
 
+/** A request resolved into job data, with its rendering (reused for the budget check and the cache key). */
+export interface ResolvedPrediction {
+  data: PredictionJobData;
+  prepared: PreparedPrediction;
+}
+
+/** A fallback stands in for the LM's answer: the signature's output fields, each of its type. */
+function checkFallback(module: Predict, fallback: Record<string, unknown>, chainOfThought: boolean): void {
+  const outputs = module.signature.outputs;
+  const fail = (field: string, problem: string): never => {
+    throw new PredictqError('invalid_request', `fallback.${field}: ${problem}`, { details: { field: `fallback.${field}` } });
+  };
+  const names = outputs.map((f) => `"${f.name}"`).join(', ');
+  for (const key of Object.keys(fallback)) {
+    if (!outputs.some((f) => f.name === key)) fail(key, `not an output field of the signature (it has ${names})`);
+  }
+  for (const field of outputs) {
+    const value = fallback[field.name];
+    if (value === undefined) {
+      // ChainOfThought adds `reasoning`; a fallback need not make one up.
+      if ((chainOfThought && field.name === REASONING_FIELD.name) || field.type.kind === 'optional') continue;
+      fail(field.name, `missing; a fallback gives every output field (${names})`);
+    }
+    const problem = checkValue(field.type, value);
+    if (problem !== undefined) fail(field.name, `must be ${field.annotation}: ${problem}`);
+  }
+}
+
 /** Resolves program, signature, route and inputs. Throws the error a client should see. */
 export function resolvePrediction(
   config: Config,
   request: PredictionRequest,
   context: { tenant: string; requestId: string; now: number },
-): PredictionJobData {
+): ResolvedPrediction {
   let signature = request.signature;
   let instructions = request.instructions;
   let module = request.module ?? 'Predict';
@@ -100,11 +159,7 @@ export function resolvePrediction(
     const known = config.routes.map((r) => r.model);
     throw new ValidationError('unknown_model', `model "${model}" is not configured; available: ${known.join(', ')}`);
   }
-  // Parses the signature and checks the inputs against it (invalid_signature, invalid_input).
-  const built = buildModule({ module, signature, instructions, demos });
-  built.messages(request.inputs);
-
-  return {
+  const data: PredictionJobData = {
     v: 1,
     tenant: context.tenant,
     request_id: context.requestId,
@@ -127,7 +182,12 @@ export function resolvePrediction(
     variant: null,
     request_hash: hashRequest(request),
     created_at: context.now,
+    deadline_at: context.now + (request.deadline_s ?? config.queue.deadline_s) * 1000,
   };
+  // Parses the signature and checks the inputs against it (invalid_signature, invalid_input).
+  const prepared = preparePrediction(config, data);
+  if (request.fallback !== undefined) checkFallback(prepared.module, request.fallback, module === 'ChainOfThought');
+  return { data, prepared };
 }
 
 function canonical(value: unknown): string {

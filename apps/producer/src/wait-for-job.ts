@@ -1,15 +1,22 @@
 // `Prefer: wait=N`: wait on completion events with a deadline, and poll the job itself too,
 // because events are best-effort and the stored result is the truth. Never waits past N.
-import type { Job } from 'bullmq';
+import { PredictqError } from '@predictq/core';
 import type { PredictionQueues } from './prediction-queues.js';
 
 const POLL_MS = 500;
 
+/** Seconds to wait from a Prefer header (RFC 7240), capped at `maxSeconds`; 0 without a wait preference. */
 export function parsePreferWait(header: string | undefined, maxSeconds: number): number {
   if (!header) return 0;
-  const match = /(?:^|[\s,;])wait=(\d{1,6})(?:$|[\s,;])/i.exec(header);
+  const match = /(?:^|[\s,;])wait\s*=\s*("?)([^\s,;"]*)\1(?=$|[\s,;])/i.exec(header);
   if (!match) return 0;
-  return Math.min(Number(match[1]), maxSeconds);
+  const value = match[2]!;
+  if (!/^\d{1,6}$/.test(value)) {
+    throw new PredictqError('invalid_request', `Prefer: wait must be a whole number of seconds (0 to ${maxSeconds}), got "${value}"`, {
+      details: { field: 'Prefer' },
+    });
+  }
+  return Math.min(Number(value), maxSeconds);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -25,27 +32,42 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Resolves once the job finished, the wait ran out, or the signal aborted; never rejects. */
-export async function waitForJob(queues: PredictionQueues, job: Job, waitMs: number, signal?: AbortSignal): Promise<void> {
-  if (waitMs <= 0 || !job.id) return;
-  const jobId = job.id;
-  const queue = queues.queue(job.data.route);
+/** Resolves once the job finished, the wait ran out, Redis failed, or the signal aborted; never rejects. */
+export async function waitForJob(queues: PredictionQueues, route: string, jobId: string, waitMs: number, signal?: AbortSignal): Promise<void> {
+  if (waitMs <= 0) return;
   const deadline = Date.now() + waitMs;
   const stop = new AbortController();
   const abort = () => stop.abort();
   signal?.addEventListener('abort', abort, { once: true });
+  // Unknown (removed) and unreadable count as finished: the caller's final read says what it is.
   const isFinished = async () => {
-    const state = await queue.getJobState(jobId).catch(() => 'unknown');
-    return state === 'completed' || state === 'failed' || state === 'unknown';
+    const snapshot = await queues.snapshot(jobId).catch(() => undefined);
+    return snapshot === undefined || snapshot.state === 'completed' || snapshot.state === 'failed';
   };
 
   const viaEvents = (async () => {
     try {
-      const events = await queues.events(job.data.route);
-      await job.waitUntilFinished(events, Math.max(1, deadline - Date.now()));
+      const events = await queues.events(route);
+      // QueueEvents also emits "<event>:<job id>": one listener per waiter, reached in O(1).
+      const emitter = events as unknown as NodeJS.EventEmitter;
+      const completed = `completed:${jobId}`;
+      const failed = `failed:${jobId}`;
+      await new Promise<void>((resolve) => {
+        const finish = () => {
+          emitter.off(completed, finish);
+          emitter.off(failed, finish);
+          stop.signal.removeEventListener('abort', finish);
+          resolve();
+        };
+        emitter.on(completed, finish);
+        emitter.on(failed, finish);
+        stop.signal.addEventListener('abort', finish, { once: true });
+        // The job may have finished before we listened.
+        void isFinished().then((finished) => finished && finish());
+      });
     } catch {
-      // A failed job also rejects here; anything else (a missed event) is left to polling.
-      if (!(await isFinished())) await sleep(deadline - Date.now(), stop.signal);
+      // No events (Redis trouble): polling and the deadline still end the wait.
+      await sleep(deadline - Date.now(), stop.signal);
     }
   })();
 

@@ -1,11 +1,11 @@
-// Cost metrics and budget log lines, hung off the pipeline's cost events (issue 5). Cache
-// hits are priced here: a `prediction:succeeded` whose result says cache.hit carries the usage
-// of the call it saved.
+// Cost metrics and budget log lines, hung off the cost tracker's events. Cache hits are priced
+// here: an ok outcome whose result says cache.hit carries the usage of the call it saved.
 import { microsToUsd, type BudgetState, type CostTracker, type Logger, type Metrics, type PipelineEvents } from '@predictq/core';
 
 const GAUGE_ATTEMPTS = 5;
 
-export function observeCost(events: PipelineEvents, metrics: Metrics, logger: Logger, cost: CostTracker): void {
+export function observeCost(pipelineEvents: PipelineEvents, metrics: Metrics, logger: Logger, cost: CostTracker): void {
+  const events = cost.events;
   const setRemaining = (states: readonly BudgetState[]) => {
     for (const s of states) {
       metrics.budgetRemaining.set({ budget: s.budget, window: s.window }, microsToUsd(Math.max(0, s.limitMicros - s.spentMicros)));
@@ -52,8 +52,9 @@ export function observeCost(events: PipelineEvents, metrics: Metrics, logger: Lo
       'budget soft limit crossed',
     );
   });
-  events.on('prediction:succeeded', ({ data, result }) => {
-    if (!result?.cache.hit) return;
+  pipelineEvents.on('prediction:outcome', ({ data, outcome }) => {
+    if (outcome.kind !== 'ok' || !outcome.result.cache.hit || !data) return;
+    const { result } = outcome;
     void cost.recordCacheHit({ tenant: data.tenant, model: result.model, route: result.route, variant: result.variant, usage: result.usage });
   });
 

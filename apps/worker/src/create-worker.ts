@@ -7,7 +7,6 @@ import {
   CostTracker,
   LmClient,
   LmGuard,
-  PipelineEvents,
   PredictionPipeline,
   createCache,
   createFastConnection,
@@ -43,9 +42,9 @@ export interface WorkerDeps {
   lmFor?: (route: RouteConfig) => LmCaller;
   /** BullMQ's own spans (bullmq-otel), given only when tracing is on. */
   telemetry?: Telemetry | undefined;
-  /** [cost] Fail-fast connection for budgets and the usage ledger; opened from config.redis_url when absent. */
+  /** Fail-fast connection for budgets and the usage ledger; opened from config.redis_url when absent. */
   costConnection?: Redis;
-  /** [cache] The shared cache; built from config (its own fail-fast connection) when absent, none when null. */
+  /** The shared cache; built from config (its own fail-fast connection) when absent, none when null. */
   cache?: TieredCache | null;
 }
 
@@ -74,27 +73,26 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
       }
       return client;
     });
-  // [resilience] rate limits, breakers and call timeouts shared through Redis (issue 4).
+  const clock = deps.clock ?? systemClock;
+  // Rate limits, breakers and call timeouts, shared through Redis.
   const guard = new LmGuard({ config, redis: deps.connection });
   observeResilience(guard.events, metrics, logger, config.routes.map((r) => r.name));
-  // [cost] prices, budget reservations and the usage ledger (issue 5); its events are the pipeline's.
+  // Prices, budget reservations and the usage ledger.
   const costConnection = deps.costConnection ?? createFastConnection(config.redis_url);
-  if (!deps.costConnection) costConnection.on('error', (err) => logger.warn({ err: { message: err.message } }, 'cost ledger connection error'));
-  const events = new PipelineEvents();
+  if (!deps.costConnection) costConnection.on('error', () => {});
   const cost = new CostTracker({
     config,
     redis: costConnection,
-    clock: deps.clock ?? systemClock,
-    events,
-    onError: (err, what) => logger.warn({ err: { message: (err as Error).message } }, `${what} failed`),
+    clock,
+    onError: (err, what) => logger.warn({ err: { message: (err as Error).message } }, what),
   });
-  observeCost(events, metrics, logger, cost);
-  // [cache] L1 + L2 + cross-worker single-flight (issue 3); closed with the worker.
+  // L1 + L2 + cross-worker single-flight; closed with the worker.
   const cache = deps.cache === undefined ? createCache({ config, secrets: deps.secrets, logger }) : (deps.cache ?? undefined);
-  observeCache(events, metrics);
-  const pipeline = new PredictionPipeline({ config, lmFor, clock: deps.clock ?? systemClock, guard, events, cost, ...(cache ? { cache } : {}) });
+  const pipeline = new PredictionPipeline({ config, lmFor, clock, guard, cost, ...(cache ? { cache } : {}) });
   observePipeline(pipeline.events, metrics, logger, config);
-  const traced = traceJobs(createJobProcessor(pipeline, { maxRequeues: config.queue.max_requeues }));
+  observeCost(pipeline.events, metrics, logger, cost);
+  observeCache(pipeline.events, metrics);
+  const traced = traceJobs(createJobProcessor(pipeline));
   // BullMQ hands the cancellation signal only to a processor that declares three parameters.
   // The gauge is kept here, not from worker events: a requeued job (DelayedError) emits none.
   const processor = async (job: Job, token?: string, signal?: AbortSignal) => {
@@ -127,7 +125,7 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
     return worker;
   });
 
-  // [resilience] When a probe closes a breaker, the jobs that were waiting for it run now
+  // When a probe closes a breaker, the jobs that were waiting for it run now
   // (promoting every delayed job: one delayed for backoff may run a little early).
   guard.events.on('breaker:state', ({ route, state, source }) => {
     if (state !== 'closed' || source !== 'probe') return;
@@ -138,7 +136,7 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
       .finally(() => void queue.close());
   });
 
-  // [resilience] DELETE /v1/predictions/:id of a running job: the worker running it aborts it.
+  // DELETE /v1/predictions/:id of a running job: the worker running it aborts it.
   const cancelSubscriber = deps.connection.duplicate();
   cancelSubscriber.on('error', (err) => logger.warn({ err: { message: err.message } }, 'cancel channel error'));
   void new CancelChannel(config.key_prefix)
@@ -167,10 +165,11 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
         logger.warn({ timeout_ms: timeoutMs }, 'shutdown deadline passed; forcing workers closed');
         await Promise.all(workers.map((w) => w.close(true)));
       }
-      guard.close(); // [resilience]
+      guard.close();
+      cost.close();
       cancelSubscriber.disconnect();
-      if (!deps.costConnection) costConnection.disconnect(); // [cost]
-      if (cache && deps.cache === undefined) await cache.close(); // [cache]
+      if (!deps.costConnection) costConnection.disconnect();
+      if (cache && deps.cache === undefined) await cache.close();
     },
   };
 }

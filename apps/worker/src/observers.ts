@@ -1,14 +1,16 @@
-// Metrics, the one log line per prediction and the LM call span, hung off pipeline events.
-// Inputs and outputs are logged as lengths unless config.logging.log_payloads says otherwise.
+// Metrics, the one log line per prediction and the LM call span, hung off pipeline events. Each
+// outcome is counted as what the pipeline decided: ok (succeeded or degraded), wait (requeued),
+// retry (retried), fail (failed). Inputs and outputs are logged as lengths unless
+// config.logging.log_payloads says otherwise.
 import {
   SpanKind,
-  WaitError,
   annotateSpan,
   recordSpan,
   tracingActive,
   type Config,
   type Logger,
   type Metrics,
+  type Outcome,
   type PipelineEvents,
 } from '@predictq/core';
 
@@ -22,10 +24,34 @@ function jsonLength(value: unknown): number {
   }
 }
 
+/** The dspy_predictions_total status of an outcome. */
+export function outcomeStatus(outcome: Outcome): 'succeeded' | 'degraded' | 'requeued' | 'retried' | 'failed' {
+  switch (outcome.kind) {
+    case 'ok':
+      return outcome.result.degraded ? 'degraded' : 'succeeded';
+    case 'wait':
+      return 'requeued';
+    case 'retry':
+      return 'retried';
+    case 'fail':
+      return 'failed';
+  }
+}
+
+const MESSAGES = {
+  succeeded: 'prediction',
+  degraded: 'prediction',
+  requeued: 'prediction requeued',
+  retried: 'prediction attempt failed; retrying',
+  failed: 'prediction failed',
+} as const;
+
 export function observePipeline(events: PipelineEvents, metrics: Metrics, logger: Logger, config: ObserverConfig): void {
-  // A model label outside the configured set (only possible from hand-made job data) is "other".
+  // A label outside the configured set (only possible from hand-made job data) is "other".
   const models = new Set(config.routes.map((r) => r.model));
-  const modelLabel = (model: string) => (models.has(model) ? model : 'other');
+  const routes = new Set(config.routes.map((r) => r.name));
+  const modelLabel = (model: string | undefined) => (model !== undefined && models.has(model) ? model : 'other');
+  const routeLabel = (route: string | undefined) => (route !== undefined && routes.has(route) ? route : 'other');
   const logPayloads = config.logging.log_payloads;
 
   events.on('lm:call', (e) => {
@@ -56,74 +82,56 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
     }
   });
 
-  events.on('prediction:succeeded', ({ jobId, data, result, durationMs }) => {
-    if (!result) return;
-    const status = result.degraded ? 'degraded' : 'succeeded';
-    const model = modelLabel(result.model);
+  events.on('prediction:outcome', ({ jobId, data, outcome, durationMs }) => {
+    const status = outcomeStatus(outcome);
+    const result = outcome.kind === 'ok' ? outcome.result : undefined;
+    const error = outcome.kind === 'ok' ? undefined : outcome.error;
+    const model = modelLabel(result?.model ?? data?.model);
+    const variant = result?.variant ?? data?.variant ?? null;
     metrics.predictions.inc({ model, status });
-    metrics.predictionDuration.observe({ model, cached: String(result.cache.hit) }, durationMs / 1000);
-    if (result.variant) {
-      const variant = metrics.variantLabel.of(result.variant);
-      metrics.variantPredictions.inc({ variant, status });
-      metrics.variantDuration.observe({ variant }, durationMs / 1000);
-      metrics.variantCostUsd.inc({ variant }, result.cost_usd);
+    if (result) metrics.predictionDuration.observe({ model, cached: String(result.cache.hit) }, durationMs / 1000);
+    if (outcome.kind === 'wait') metrics.lmWaits.inc({ route: routeLabel(data?.route), reason: outcome.reason });
+    if (variant) {
+      const label = metrics.variantLabel.of(variant);
+      metrics.variantPredictions.inc({ variant: label, status });
+      if (result) {
+        metrics.variantDuration.observe({ variant: label }, durationMs / 1000);
+        metrics.variantCostUsd.inc({ variant: label }, result.cost_usd);
+      }
     }
     annotateSpan({
-      'predictq.request_id': data.request_id,
-      'predictq.cache': result.cache.level ?? 'miss',
+      'predictq.request_id': data?.request_id ?? '',
       'predictq.outcome': status,
-      ...(result.variant ? { 'predictq.variant': result.variant } : {}),
+      ...(result ? { 'predictq.cache': result.cache.level ?? 'miss' } : {}),
+      ...(variant ? { 'predictq.variant': variant } : {}),
     });
-    logger.info(
-      {
-        job_id: jobId,
-        request_id: data.request_id,
-        tenant: data.tenant,
-        route: result.route,
-        model: result.model,
-        program: data.program,
-        variant: result.variant,
-        cache: result.cache.level ?? 'miss',
-        prompt_tokens: result.usage.prompt_tokens,
-        completion_tokens: result.usage.completion_tokens,
-        cost_usd: result.cost_usd,
-        duration_ms: durationMs,
-        queue_ms: result.timings.queue_ms,
-        lm_ms: result.timings.lm_ms,
-        outcome: status,
-        input_chars: jsonLength(data.inputs),
-        output_chars: jsonLength(result.outputs),
-        ...(logPayloads ? { inputs: data.inputs, outputs: result.outputs } : {}),
-      },
-      'prediction',
-    );
-  });
-
-  events.on('prediction:failed', ({ jobId, data, error, durationMs, willRetry }) => {
-    // Waiting (open breaker, rate window, budget hold) puts the job back; it has not failed.
-    // Neither has an attempt that the queue will retry: only final failures count as failed.
-    const requeued = error instanceof WaitError;
-    const outcome = requeued ? 'requeued' : willRetry ? 'retried' : 'failed';
-    metrics.predictions.inc({ model: modelLabel(data.model), status: outcome });
-    if (data.variant) metrics.variantPredictions.inc({ variant: metrics.variantLabel.of(data.variant), status: outcome });
-    annotateSpan({ 'predictq.request_id': data.request_id, 'predictq.outcome': outcome });
     const line = {
       job_id: jobId,
-      request_id: data.request_id,
-      tenant: data.tenant,
-      route: data.route,
-      model: data.model,
-      program: data.program,
-      variant: data.variant,
+      request_id: data?.request_id,
+      tenant: data?.tenant,
+      route: result?.route ?? data?.route,
+      model: result?.model ?? data?.model,
+      program: data?.program,
+      variant,
       duration_ms: durationMs,
-      outcome,
-      error_code: error?.code,
-      ...(requeued ? { delay_ms: error.delayMs } : {}),
-      input_chars: jsonLength(data.inputs),
-      ...(logPayloads ? { inputs: data.inputs } : {}),
+      outcome: status,
+      input_chars: jsonLength(data?.inputs),
+      ...(logPayloads && data ? { inputs: data.inputs } : {}),
+      ...(result
+        ? {
+            cache: result.cache.level ?? 'miss',
+            prompt_tokens: result.usage.prompt_tokens,
+            completion_tokens: result.usage.completion_tokens,
+            cost_usd: result.cost_usd,
+            queue_ms: result.timings.queue_ms,
+            lm_ms: result.timings.lm_ms,
+            output_chars: jsonLength(result.outputs),
+            ...(logPayloads ? { outputs: result.outputs } : {}),
+          }
+        : { error_code: error?.code }),
+      ...(outcome.kind === 'wait' ? { wait_reason: outcome.reason, delay_ms: outcome.error.delayMs } : {}),
     };
-    if (requeued) logger.info(line, 'prediction requeued');
-    else if (willRetry) logger.warn(line, 'prediction attempt failed; retrying');
-    else logger.warn(line, 'prediction failed');
+    if (status === 'succeeded' || status === 'degraded' || status === 'requeued') logger.info(line, MESSAGES[status]);
+    else logger.warn(line, MESSAGES[status]);
   });
 }

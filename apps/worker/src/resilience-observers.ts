@@ -1,4 +1,4 @@
-// Breaker state and waits as metrics and log lines, hung off the resilience events.
+// Breaker state as metrics and log lines, hung off the resilience events.
 import type { Logger, Metrics, ResilienceEvents } from '@predictq/core';
 
 export function observeResilience(events: ResilienceEvents, metrics: Metrics, logger: Logger, routes: readonly string[]): void {
@@ -9,5 +9,4 @@ export function observeResilience(events: ResilienceEvents, metrics: Metrics, lo
     if (state === 'open') logger.warn(line, 'circuit breaker open');
     else logger.info(line, `circuit breaker ${state === 'closed' ? 'closed' : 'half-open'}`);
   });
-  events.on('wait', ({ route, reason }) => metrics.lmWaits.inc({ route, reason }));
 }

@@ -1,4 +1,5 @@
 export * from './errors/index.js';
+export * from './clock/index.js';
 export * from './redis/index.js';
 export * from './config/index.js';
 export * from './program/index.js';

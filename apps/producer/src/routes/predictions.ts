@@ -1,14 +1,13 @@
 // /v1/predictions: create (with Idempotency-Key and Prefer: wait), read, cancel.
 import { createHash, randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
-import type { Job } from 'bullmq';
 import { PREDICTION_ID_PREFIX, PredictqError, type Config, type PredictionJobData } from '@predictq/core';
 import type { BudgetCheck } from '../budget-check.js';
 import type { CacheFastPath } from '../cache-fast-path.js';
 import type { Cancellations } from '../cancellations.js';
 import { cancelRunning } from '../cancel-running.js';
-import { predictionFromJob, predictionObject, type PredictionObject } from '../prediction-object.js';
-import type { PredictionQueues } from '../prediction-queues.js';
+import { predictionFromSnapshot, predictionObject, type PredictionObject } from '../prediction-object.js';
+import type { JobSnapshot, PredictionQueues } from '../prediction-queues.js';
 import { parsePredictionRequest, resolvePrediction } from '../prediction-request.js';
 import { parsePreferWait, waitForJob } from '../wait-for-job.js';
 
@@ -17,17 +16,15 @@ export interface PredictionRoutesDeps {
   queues: PredictionQueues;
   cancellations: Cancellations;
   now(): number;
-  /** [cache] Answers L2 hits without a job. */
+  /** Answers L2 hits without a job. */
   cacheFastPath?: CacheFastPath | undefined;
   /** Asks the workers to abort a running job (CancelChannel); without it running jobs cannot be cancelled. */
   cancelRunning?(jobId: string): Promise<unknown>;
-  /** [cost] Throws budget_exceeded (402) when the tenant's budget cannot take the request. */
+  /** Throws budget_exceeded (402) when the tenant's budget cannot take the request. */
   budgetCheck?: BudgetCheck;
-  /** [cost] Counts what a fast-path cache answer saved (tokens and USD). */
+  /** Counts what a fast-path cache answer saved (tokens and USD). */
   recordCacheAnswer?(data: PredictionJobData, answered: PredictionObject): Promise<unknown>;
 }
-
-const CANCELLABLE = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 function predictionId(tenant: string, idempotencyKey: string | undefined): string {
   if (idempotencyKey === undefined) return PREDICTION_ID_PREFIX + randomUUID().replaceAll('-', '');
@@ -54,47 +51,54 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
   const { config, queues, cancellations } = deps;
   const router = Router();
 
-  async function findOwned(id: string, tenant: string): Promise<Job<PredictionJobData> | undefined> {
+  async function findOwned(id: string, tenant: string): Promise<JobSnapshot | undefined> {
     if (!id.startsWith(PREDICTION_ID_PREFIX) || id.length > 64) return undefined;
-    const job = (await queues.find(id)) as Job<PredictionJobData> | undefined;
-    return job && job.data.tenant === tenant ? job : undefined;
+    const snapshot = await queues.snapshot(id);
+    return snapshot && snapshot.job.data.tenant === tenant ? snapshot : undefined;
   }
 
   router.post('/v1/predictions', async (req, res) => {
     const tenant = req.tenant!;
     const requestId = res.getHeader('x-request-id') as string;
     const idempotencyKey = idempotencyKeyOf(req);
-    const request = parsePredictionRequest(req.body);
-    const data = resolvePrediction(config, request, { tenant, requestId, now: deps.now() });
     const waitSeconds = parsePreferWait(req.get('prefer'), config.http.max_wait_s);
+    const request = parsePredictionRequest(req.body);
+    const resolved = resolvePrediction(config, request, { tenant, requestId, now: deps.now() });
+    const { data } = resolved;
     const id = predictionId(tenant, idempotencyKey);
 
-    let job: Job<PredictionJobData> | undefined;
+    let existing: JobSnapshot | undefined;
     if (idempotencyKey !== undefined) {
-      job = await findOwned(id, tenant);
-      if (job && job.data.request_hash !== data.request_hash) {
+      existing = await findOwned(id, tenant);
+      if (existing && existing.job.data.request_hash !== data.request_hash) {
         throw new PredictqError('conflict', 'this Idempotency-Key was used with a different request body');
       }
     }
-    const replayed = job !== undefined;
-    // [cache] An answer already in L2 needs no job (and costs nothing, so it comes before the budget check).
+    const replayed = existing !== undefined;
+    // An answer already in L2 needs no job (and costs nothing, so it comes before the budget check).
     if (!replayed && deps.cacheFastPath) {
-      const answered = await deps.cacheFastPath.answer(id, data, deps.now);
+      const answered = await deps.cacheFastPath.answer(id, resolved, deps.now);
       if (answered) {
-        void deps.recordCacheAnswer?.(data, answered); // [cost] what the hit saved
+        void deps.recordCacheAnswer?.(data, answered);
         return void res.status(200).location(`/v1/predictions/${id}`).json(answered);
       }
     }
-    // [cost] A spent budget refuses new work here, before it is queued (a replay is not new work).
-    if (!job) await deps.budgetCheck?.(data);
-    // BullMQ ignores an add with an existing job id, so racing retries still make one job.
-    job ??= (await queues.add(id, data)) as Job<PredictionJobData>;
-
-    if (waitSeconds > 0) {
-      await waitForJob(queues, job, waitSeconds * 1000, disconnectSignal(req));
+    if (!replayed) {
+      // A spent budget refuses new work here, before it is queued (a replay is not new work).
+      await deps.budgetCheck?.(resolved);
+      // BullMQ ignores an add with an existing job id, so racing retries still make one job.
+      await queues.add(id, data);
     }
-    const fresh = ((await queues.find(id)) as Job<PredictionJobData> | undefined) ?? job;
-    const prediction = await predictionFromJob(fresh);
+
+    // From here the prediction is accepted: whatever Redis does now, the answer is not an error.
+    let prediction: PredictionObject;
+    try {
+      if (waitSeconds > 0) await waitForJob(queues, data.route, id, waitSeconds * 1000, disconnectSignal(req));
+      const snapshot = await queues.snapshot(id);
+      prediction = snapshot ? predictionFromSnapshot(snapshot) : predictionObject(id, existing?.job.data ?? data, 'queued');
+    } catch {
+      prediction = predictionObject(id, existing?.job.data ?? data, 'queued');
+    }
     const done = prediction.status === 'succeeded' || prediction.status === 'failed';
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(done ? 200 : 202).location(`/v1/predictions/${id}`).json(prediction);
@@ -103,11 +107,11 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
   router.get('/v1/predictions/:id', async (req, res) => {
     const tenant = req.tenant!;
     const id = req.params.id!;
-    const job = await findOwned(id, tenant);
-    if (job) return void res.json(await predictionFromJob(job));
+    const snapshot = await findOwned(id, tenant);
+    if (snapshot) return void res.json(predictionFromSnapshot(snapshot));
     const cancelled = await cancellations.get(id, tenant);
     if (cancelled) return void res.json(cancelled);
-    const answered = await deps.cacheFastPath?.find(id, tenant); // [cache]
+    const answered = await deps.cacheFastPath?.find(id, tenant);
     if (answered) return void res.json(answered);
     throw new PredictqError('not_found', `no prediction ${id} (finished predictions are kept for a limited time)`);
   });
@@ -115,17 +119,18 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
   router.delete('/v1/predictions/:id', async (req, res) => {
     const tenant = req.tenant!;
     const id = req.params.id!;
-    const job = await findOwned(id, tenant);
-    if (!job) {
+    const snapshot = await findOwned(id, tenant);
+    if (!snapshot) {
       const cancelled = await cancellations.get(id, tenant);
       if (cancelled) return void res.json(cancelled);
       throw new PredictqError('not_found', `no prediction ${id}`);
     }
-    let state = await job.getState();
-    // [resilience] A running job is aborted by its worker (its LM call too), then reads as cancelled.
+    const { job } = snapshot;
+    let state = snapshot.state;
+    // A running job is aborted by its worker (its LM call too), then reads as cancelled.
     if (state === 'active' && deps.cancelRunning) {
       const publish = deps.cancelRunning;
-      if (await cancelRunning(id, { publish, find: (jobId) => queues.find(jobId) })) {
+      if (await cancelRunning(id, { publish, snapshot: (jobId) => queues.snapshot(jobId) })) {
         const cancelled = predictionObject(id, job.data, 'cancelled', {
           error: { code: 'cancelled', message: 'cancelled by the client while it ran' },
           finishedOn: deps.now(),
@@ -133,15 +138,14 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
         await cancellations.record(cancelled, tenant);
         return void res.json(cancelled);
       }
-      state = await job.getState(); // it finished meanwhile, or went back to wait (removed below)
+      // It finished meanwhile, or went back to wait (removed below).
+      state = (await queues.snapshot(id))?.state ?? 'completed';
     }
-    if (!CANCELLABLE.has(state)) {
+    if (state !== 'queued') {
       const what = state === 'active' ? 'is already running' : 'has already finished';
       throw new PredictqError('conflict', `prediction ${id} ${what} and cannot be cancelled`, { details: { status: state } });
     }
-    try {
-      await job.remove();
-    } catch {
+    if (!(await queues.remove(id, job.data.route))) {
       // A worker locked it between our read and the removal.
       throw new PredictqError('conflict', `prediction ${id} started running and cannot be cancelled`);
     }

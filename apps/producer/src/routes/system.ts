@@ -1,9 +1,9 @@
-// Liveness, readiness, metrics and the model list.
+// Liveness, readiness, metrics (open), and the model list (behind the tenant's API key).
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import { PredictqError, type Config, type Metrics } from '@predictq/core';
 
-export function systemRoutes(deps: { config: Config; redis: Redis; metrics: Metrics }): Router {
+export function systemRoutes(deps: { redis: Redis; metrics: Metrics }): Router {
   const router = Router();
   router.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   router.get('/ready', async (_req, res) => {
@@ -19,10 +19,15 @@ export function systemRoutes(deps: { config: Config; redis: Redis; metrics: Metr
   router.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  return router;
+}
+
+export function modelRoutes(config: Config): Router {
+  const router = Router();
   router.get('/v1/models', (_req, res) => {
     res.json({
       object: 'list',
-      data: deps.config.routes.map((r) => ({ id: r.model, object: 'model', created: 0, owned_by: 'predictq', route: r.name })),
+      data: config.routes.map((r) => ({ id: r.model, object: 'model', created: 0, owned_by: 'predictq', route: r.name })),
     });
   });
   return router;

@@ -2,7 +2,7 @@
 // stats_flush_ms, so GET /admin/stats shows the whole cluster; L1 sizes are reported per process
 // and old reports are dropped.
 import { randomUUID } from 'node:crypto';
-import type { CacheLevel } from './cached-entry.js';
+import type { CacheLevel } from './cache-key.js';
 import { UNAVAILABLE, type RedisGuard } from './redis-guard.js';
 
 export const CACHE_COUNTERS = [

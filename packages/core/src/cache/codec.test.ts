@@ -2,11 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors/index.js';
-import type { CachedEntry } from './cached-entry.js';
 import { EntryCodec } from './codec.js';
 import { parseEncryptionKey } from './encryption.js';
 
-const entry: CachedEntry = {
+const entry = {
   outputs: { answer: 'Paris', confidence: 0.9 },
   usage: { prompt_tokens: 120, completion_tokens: 8, total_tokens: 128 },
   finish_reason: 'stop',
@@ -46,7 +45,8 @@ describe('EntryCodec', () => {
     expect(codec.decode(new EntryCodec().encode(entry, 'k1'), 'k1')).toBeUndefined(); // plaintext injected
     expect(new EntryCodec().decode(sealed, 'k1')).toBeUndefined(); // no key to open it
     expect(new EntryCodec().decode(Buffer.from('garbage'), 'k1')).toBeUndefined();
-    expect(new EntryCodec().decode(Buffer.from([1, 0, ...Buffer.from('{"o":1}')]), 'k1')).toBeUndefined();
+    expect(new EntryCodec().decode(Buffer.from([1, 0, ...Buffer.from('{"o":1}')]), 'k1')).toBeUndefined(); // an older version
+    expect(new EntryCodec().decode(Buffer.from([2, 0, ...Buffer.from('{"o":')]), 'k1')).toBeUndefined(); // not JSON
   });
 });
 

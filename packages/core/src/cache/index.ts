@@ -1,6 +1,5 @@
 export * from './canonical-json.js';
 export * from './cache-key.js';
-export * from './cached-entry.js';
 export * from './cache-stats.js';
 export * from './codec.js';
 export * from './encryption.js';
@@ -10,4 +9,3 @@ export * from './redis-guard.js';
 export * from './ttl.js';
 export * from './tiered-cache.js';
 export * from './create-cache.js';
-export * from './cache-stage.js';

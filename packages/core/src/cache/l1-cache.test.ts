@@ -1,9 +1,8 @@
 // L1 is bounded by entries, by bytes and by time.
 import { describe, expect, it } from 'vitest';
-import type { CachedEntry } from './cached-entry.js';
 import { createL1, type L1Value } from './l1-cache.js';
 
-const entry: CachedEntry = {
+const entry = {
   outputs: { answer: 'x' },
   usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
   finish_reason: 'stop',

@@ -1,15 +1,15 @@
 // L1: one lru-cache per process, bounded by entries and by bytes, with a TTL. Its fetchMethod
 // is the miss path, so concurrent misses on one key in this process share one fetch.
 import { LRUCache } from 'lru-cache';
-import type { CachedEntry } from './cached-entry.js';
 
 export interface L1Value {
-  entry: CachedEntry;
+  /** The shared answer, as the caller's EntryType checked it. */
+  entry: unknown;
   /** Encoded size, what the byte bound counts. */
   size: number;
   /** How the fetch got it: computed here, read from Redis, or another worker's answer. */
   via: 'computed' | 'redis' | 'coalesced';
-  /** False: the answer is this request's alone (degraded, truncated...): waiters compute their own. */
+  /** False: the answer is this request's alone (the caller gave no entry): waiters compute their own. */
   storable: boolean;
 }
 

@@ -4,14 +4,15 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { until } from '../../../../test/utils/http.js';
 import { startRedis } from '../../../../test/utils/redis-server.js';
 import { CacheSettingsSchema, type CacheSettings } from '../config/index.js';
 import { PredictqError } from '../errors/index.js';
 import { createFastConnection } from '../queue/index.js';
-import type { PredictionResult } from '../queue/index.js';
+import { z } from 'zod';
 import { cacheKey, type CacheRequest } from './cache-key.js';
 import { EntryCodec } from './codec.js';
-import { TieredCache } from './tiered-cache.js';
+import { TieredCache, type Computed } from './tiered-cache.js';
 
 const redisUrl = inject('redisUrl');
 const open: TieredCache[] = [];
@@ -39,29 +40,24 @@ function request(overrides: Partial<CacheRequest> = {}): CacheRequest {
   return { material: `req-${randomUUID()}`, scope: 'tenant:t', program: 'qa', mode: 'default', ttlS: undefined, ...overrides };
 }
 
-function result(overrides: Partial<PredictionResult> = {}): PredictionResult {
-  return {
-    outputs: { answer: `answer ${randomUUID()}` },
-    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-    cost_usd: 0.001,
-    cache: { hit: false, level: null },
-    degraded: false,
-    variant: null,
-    program_version: '1',
-    model: 'sim-small',
-    route: 'default',
-    finish_reason: 'stop',
-    timings: { queue_ms: 0, lm_ms: 5, total_ms: 5 },
-    completed_at: Date.now(),
-    ...overrides,
-  };
+/** What the tests cache: outputs. A result that is not `shareable` gives the cache no entry. */
+const ENTRY = z.object({ outputs: z.record(z.string(), z.unknown()) });
+type Entry = z.infer<typeof ENTRY>;
+interface Result {
+  outputs: Record<string, unknown>;
+  shareable: boolean;
 }
 
-function slowCompute(counter: { calls: number }, ms: number, make: () => PredictionResult = () => result()) {
-  return async () => {
+function result(overrides: Partial<Result> = {}): Result {
+  return { outputs: { answer: `answer ${randomUUID()}` }, shareable: true, ...overrides };
+}
+
+function slowCompute(counter: { calls: number }, ms: number, make: () => Result = () => result()) {
+  return async (): Promise<Computed<Result, Entry>> => {
     counter.calls++;
     await new Promise((r) => setTimeout(r, ms));
-    return make();
+    const made = make();
+    return { result: made, entry: made.shareable ? { outputs: made.outputs } : undefined };
   };
 }
 
@@ -73,7 +69,7 @@ describe('TieredCache', () => {
     const counter = { calls: 0 };
     const fixed = result();
     const outcomes = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => caches[i % 3]!.resolve(req, slowCompute(counter, 300, () => fixed))),
+      Array.from({ length: 30 }, (_, i) => caches[i % 3]!.resolve(req, ENTRY, slowCompute(counter, 300, () => fixed))),
     );
     expect(counter.calls).toBe(1);
     expect(outcomes.filter((o) => o.outcome === 'miss')).toHaveLength(1);
@@ -84,11 +80,11 @@ describe('TieredCache', () => {
       expect(h.outcome === 'hit' && h.entry.outputs).toEqual(fixed.outputs);
     }
     // Afterwards: L1 in an instance that saw it, L2 in a fresh one (promoted to its L1).
-    const again = await caches[1]!.resolve(req, slowCompute(counter, 0));
+    const again = await caches[1]!.resolve(req, ENTRY, slowCompute(counter, 0));
     expect(again).toMatchObject({ outcome: 'hit', level: 'memory' });
     const fresh = makeCache(prefix);
-    expect(await fresh.resolve(req, slowCompute(counter, 0))).toMatchObject({ outcome: 'hit', level: 'redis' });
-    expect(await fresh.resolve(req, slowCompute(counter, 0))).toMatchObject({ outcome: 'hit', level: 'memory' });
+    expect(await fresh.resolve(req, ENTRY, slowCompute(counter, 0))).toMatchObject({ outcome: 'hit', level: 'redis' });
+    expect(await fresh.resolve(req, ENTRY, slowCompute(counter, 0))).toMatchObject({ outcome: 'hit', level: 'memory' });
     expect(counter.calls).toBe(1);
     expect(fresh.stats.local(fresh.l1Size)).toMatchObject({ hits: { redis: 1, memory: 1 }, misses: 0 });
   });
@@ -103,7 +99,7 @@ describe('TieredCache', () => {
     // A "dead worker" holds the lock and never answers.
     await raw.set(`${prefix}:cache:{${key}}:lock`, 'dead-holder', 'PX', 400);
     const counter = { calls: 0 };
-    const outcome = await cache.resolve(req, slowCompute(counter, 0));
+    const outcome = await cache.resolve(req, ENTRY, slowCompute(counter, 0));
     expect(outcome.outcome).toBe('miss');
     expect(counter.calls).toBe(1);
     expect(await raw.exists(`${prefix}:cache:{${key}}:lock`)).toBe(0);
@@ -114,32 +110,39 @@ describe('TieredCache', () => {
     const [a, b] = [makeCache(prefix, { lock_ttl_ms: 300 }), makeCache(prefix, { lock_ttl_ms: 300 })];
     const req = request();
     const counter = { calls: 0 };
-    const first = a.resolve(req, slowCompute(counter, 1200));
+    const first = a.resolve(req, ENTRY, slowCompute(counter, 1200));
     await new Promise((r) => setTimeout(r, 50));
-    const second = await b.resolve(req, slowCompute(counter, 0));
+    const second = await b.resolve(req, ENTRY, slowCompute(counter, 0));
     expect((await first).outcome).toBe('miss');
     expect(second).toMatchObject({ outcome: 'hit', level: 'coalesced' });
     expect(counter.calls).toBe(1);
   });
 
-  it('does not store or share degraded or truncated answers: each request computes its own', async () => {
+  it('does not store or share an answer given without an entry: each request computes its own', async () => {
     const prefix = `t${randomUUID().slice(0, 8)}`;
     const caches = [makeCache(prefix), makeCache(prefix)];
-    for (const bad of [{ finish_reason: 'length' }, { degraded: true }]) {
-      const req = request();
-      const counter = { calls: 0 };
-      const outcomes = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => caches[i % 2]!.resolve(req, slowCompute(counter, 100, () => result(bad)))),
-      );
-      expect(outcomes.every((o) => o.outcome === 'miss')).toBe(true);
-      expect(counter.calls).toBe(6);
-      expect((await caches[0]!.resolve(req, slowCompute(counter, 0, () => result(bad)))).outcome).toBe('miss');
-    }
-    // Configurable: truncated replies may be cached.
-    const lenient = makeCache(prefix, { store_truncated: true });
     const req = request();
-    await lenient.resolve(req, slowCompute({ calls: 0 }, 0, () => result({ finish_reason: 'length' })));
-    expect(await lenient.resolve(req, slowCompute({ calls: 0 }, 0))).toMatchObject({ outcome: 'hit', level: 'memory' });
+    const counter = { calls: 0 };
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => caches[i % 2]!.resolve(req, ENTRY, slowCompute(counter, 100, () => result({ shareable: false })))),
+    );
+    expect(outcomes.every((o) => o.outcome === 'miss')).toBe(true);
+    expect(counter.calls).toBe(6);
+    expect((await caches[0]!.resolve(req, ENTRY, slowCompute(counter, 0, () => result({ shareable: false })))).outcome).toBe('miss');
+    // The next shareable answer is stored as usual.
+    await caches[0]!.resolve(req, ENTRY, slowCompute(counter, 0));
+    expect(await caches[1]!.resolve(req, ENTRY, slowCompute(counter, 0))).toMatchObject({ outcome: 'hit', level: 'redis' });
+  });
+
+  it('treats a stored value of another shape as a counted miss', async () => {
+    const prefix = `t${randomUUID().slice(0, 8)}`;
+    const req = request();
+    await makeCache(prefix).resolve(req, z.object({ other: z.string() }), async () => ({ result: 1, entry: { other: 'x' } }));
+    const reader = makeCache(prefix);
+    const counter = { calls: 0 };
+    expect((await reader.resolve(req, ENTRY, slowCompute(counter, 0))).outcome).toBe('miss');
+    expect(counter.calls).toBe(1);
+    expect(reader.stats.local(reader.l1Size).decode_errors).toBeGreaterThanOrEqual(1);
   });
 
   it('gives every in-process joiner the leader error, releases the lock, and computes again next time', async () => {
@@ -147,16 +150,16 @@ describe('TieredCache', () => {
     const cache = makeCache(prefix);
     const req = request();
     let calls = 0;
-    const failing = async (): Promise<PredictionResult> => {
+    const failing = async (): Promise<Computed<Result, Entry>> => {
       calls++;
       await new Promise((r) => setTimeout(r, 50));
       throw new PredictqError('lm_upstream_error', 'boom');
     };
-    const settled = await Promise.allSettled(Array.from({ length: 5 }, () => cache.resolve(req, failing)));
+    const settled = await Promise.allSettled(Array.from({ length: 5 }, () => cache.resolve(req, ENTRY, failing)));
     expect(calls).toBe(1);
     expect(settled.every((s) => s.status === 'rejected' && (s.reason as PredictqError).code === 'lm_upstream_error')).toBe(true);
     const counter = { calls: 0 };
-    expect((await cache.resolve(req, slowCompute(counter, 0))).outcome).toBe('miss');
+    expect((await cache.resolve(req, ENTRY, slowCompute(counter, 0))).outcome).toBe('miss');
     expect(counter.calls).toBe(1);
   });
 
@@ -164,20 +167,20 @@ describe('TieredCache', () => {
     const prefix = `t${randomUUID().slice(0, 8)}`;
     const cache = makeCache(prefix);
     const req = request();
-    await cache.resolve(req, slowCompute({ calls: 0 }, 0, () => result({ outputs: { answer: 'old' } })));
-    const refreshed = await cache.resolve({ ...req, mode: 'refresh' }, slowCompute({ calls: 0 }, 0, () => result({ outputs: { answer: 'new' } })));
+    await cache.resolve(req, ENTRY, slowCompute({ calls: 0 }, 0, () => result({ outputs: { answer: 'old' } })));
+    const refreshed = await cache.resolve({ ...req, mode: 'refresh' }, ENTRY, slowCompute({ calls: 0 }, 0, () => result({ outputs: { answer: 'new' } })));
     expect(refreshed.outcome).toBe('refresh');
     const other = makeCache(prefix);
-    const hit = await other.resolve(req, slowCompute({ calls: 0 }, 0));
+    const hit = await other.resolve(req, ENTRY, slowCompute({ calls: 0 }, 0));
     expect(hit.outcome === 'hit' && hit.entry.outputs).toEqual({ answer: 'new' });
 
     const raw = new Redis(redisUrl);
     cleanup.push(raw);
     const key = cacheKey(req, { all: 0, scope: 0, program: 0 });
-    await raw.set(`${prefix}:cache:{${key}}:v`, Buffer.from([1, 0, 0x7b, 0x7b]));
+    await raw.set(`${prefix}:cache:{${key}}:v`, Buffer.from([2, 0, 0x7b, 0x7b]));
     const third = makeCache(prefix);
     const counter = { calls: 0 };
-    expect((await third.resolve(req, slowCompute(counter, 0))).outcome).toBe('miss');
+    expect((await third.resolve(req, ENTRY, slowCompute(counter, 0))).outcome).toBe('miss');
     expect(counter.calls).toBe(1);
     expect(third.stats.local(third.l1Size).decode_errors).toBeGreaterThanOrEqual(1);
   });
@@ -188,21 +191,18 @@ describe('TieredCache', () => {
     const req = request({ program: 'qa', scope: 'tenant:t' });
     const otherProgram = request({ program: 'other', scope: 'tenant:t' });
     const counter = { calls: 0 };
-    await a.resolve(req, slowCompute(counter, 0));
-    await a.resolve(otherProgram, slowCompute(counter, 0));
-    expect(await b.resolve(req, slowCompute(counter, 0))).toMatchObject({ outcome: 'hit' });
+    await a.resolve(req, ENTRY, slowCompute(counter, 0));
+    await a.resolve(otherProgram, ENTRY, slowCompute(counter, 0));
+    expect(await b.resolve(req, ENTRY, slowCompute(counter, 0))).toMatchObject({ outcome: 'hit' });
     // b trusts its generations for a minute: only the published invalidation can reach it.
     await a.invalidate({ program: 'qa' });
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await b.resolve(req, slowCompute(counter, 0))).outcome).toBe('miss');
-    expect((await b.resolve(otherProgram, slowCompute(counter, 0))).outcome).toBe('hit');
+    await until(async () => (await b.resolve(req, ENTRY, slowCompute(counter, 0))).outcome === 'miss');
+    expect((await b.resolve(otherProgram, ENTRY, slowCompute(counter, 0))).outcome).toBe('hit');
     await a.invalidate({ scope: 'tenant:t' });
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await b.resolve(otherProgram, slowCompute(counter, 0))).outcome).toBe('miss');
+    await until(async () => (await b.resolve(otherProgram, ENTRY, slowCompute(counter, 0))).outcome === 'miss');
     const generations = await a.invalidate({ all: true });
     expect(generations).toEqual({ all: 1 });
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await b.resolve(otherProgram, slowCompute(counter, 0))).outcome).toBe('miss');
+    await until(async () => (await b.resolve(otherProgram, ENTRY, slowCompute(counter, 0))).outcome === 'miss');
   });
 
   it('degrades to L1 when its Redis dies: lookups answer quickly, errors are counted, nothing throws', async () => {
@@ -213,15 +213,15 @@ describe('TieredCache', () => {
       const cache = makeCache(prefix, { redis_timeout_ms: 200 }, own.url);
       const req = request();
       const counter = { calls: 0 };
-      await cache.resolve(req, slowCompute(counter, 0));
+      await cache.resolve(req, ENTRY, slowCompute(counter, 0));
       await own.stop();
       stopped = true;
       const fresh = request();
       const started = Date.now();
-      expect((await cache.resolve(fresh, slowCompute(counter, 0))).outcome).toBe('miss');
+      expect((await cache.resolve(fresh, ENTRY, slowCompute(counter, 0))).outcome).toBe('miss');
       expect(Date.now() - started).toBeLessThan(5000);
-      expect(await cache.resolve(fresh, slowCompute(counter, 0))).toMatchObject({ outcome: 'hit', level: 'memory' });
-      expect(await cache.resolve(req, slowCompute(counter, 0))).toMatchObject({ outcome: 'hit', level: 'memory' });
+      expect(await cache.resolve(fresh, ENTRY, slowCompute(counter, 0))).toMatchObject({ outcome: 'hit', level: 'memory' });
+      expect(await cache.resolve(req, ENTRY, slowCompute(counter, 0))).toMatchObject({ outcome: 'hit', level: 'memory' });
       expect(cache.stats.local(cache.l1Size).redis_errors).toBeGreaterThanOrEqual(1);
       expect((await cache.snapshot()).source).toBe('local');
     } finally {

@@ -1,16 +1,17 @@
 // The two-level cache: L1 (lru-cache, per process) -> L2 (Redis) -> single-flight across every
 // worker (a Redis lock per key; waiters poll the value with backoff, bounded, then compute
 // themselves). A miss computes once and fills both levels. Redis trouble degrades to L1.
+// It stores whatever JSON entry the caller gives and knows nothing of what the entry means:
+// the caller says which results may be shared (by giving an entry) and how to check an entry
+// read back from Redis (its EntryType).
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LRUCache } from 'lru-cache';
 import type { CacheSettings } from '../config/index.js';
 import { PredictqError } from '../errors/index.js';
-import type { PredictionResult } from '../queue/index.js';
 import type { Logger } from '../telemetry/index.js';
-import { cacheKey, type CacheRequest } from './cache-key.js';
+import { cacheKey, type CacheLevel, type CacheRequest } from './cache-key.js';
 import { CacheStats, hitCounter, type CacheStatsSnapshot } from './cache-stats.js';
-import { entryFromResult, type CacheLevel, type CachedEntry } from './cached-entry.js';
 import type { EntryCodec } from './codec.js';
 import { GenerationStore, type InvalidateTarget } from './generations.js';
 import { createL1, type L1Cache, type L1Value } from './l1-cache.js';
@@ -24,9 +25,20 @@ const UNCACHEABLE = '!uncacheable';
 const POLL_FIRST_MS = 10;
 const POLL_MAX_MS = 250;
 
-export type Resolution =
-  | { outcome: 'hit'; level: CacheLevel; entry: CachedEntry }
-  | { outcome: 'miss' | 'refresh'; result: PredictionResult };
+/** How an entry read back from Redis is checked (a zod schema fits): a value that fails is a miss. */
+export interface EntryType<E> {
+  safeParse(value: unknown): { success: true; data: E } | { success: false };
+}
+
+/** What a computation gives: its own result, and the entry to share, or none when it may not be shared. */
+export interface Computed<R, E> {
+  result: R;
+  entry?: E | undefined;
+}
+
+export type Resolution<R, E> =
+  | { outcome: 'hit'; level: CacheLevel; entry: E }
+  | { outcome: 'miss' | 'refresh'; result: R };
 
 export interface ResolveOptions {
   signal?: AbortSignal | undefined;
@@ -48,7 +60,8 @@ export interface TieredCacheDeps {
 }
 
 interface FetchContext {
-  compute: () => Promise<PredictionResult>;
+  compute: () => Promise<Computed<unknown, unknown>>;
+  type: EntryType<unknown>;
   signal: AbortSignal | undefined;
   /** Per-request L2 TTL, seconds. */
   ttlS: number | undefined;
@@ -108,26 +121,30 @@ export class TieredCache {
    * The answer to a request: from L1, L2, another worker's computation, or `compute()` (run at
    * most once across the cluster for concurrent identical requests).
    */
-  async resolve(request: CacheRequest, compute: () => Promise<PredictionResult>, options: ResolveOptions = {}): Promise<Resolution> {
+  async resolve<R, E>(
+    request: CacheRequest,
+    type: EntryType<E>,
+    compute: () => Promise<Computed<R, E>>,
+    options: ResolveOptions = {},
+  ): Promise<Resolution<R, E>> {
     const gens = await this.#generations.current(request.scope, request.program);
     const key = cacheKey(request, gens);
     const l1Ttl = this.#l1Ttl(request);
-
-    if (request.mode === 'refresh') {
-      this.stats.inc('refreshed');
-      let result: PredictionResult | undefined;
-      const context: FetchContext = { compute: async () => (result = await compute()), signal: options.signal, ttlS: request.ttlS };
-      const value = await this.#computeAndFill(key, context, undefined);
-      if (value.storable) this.#l1.set(key, value, { ttl: l1Ttl });
-      return { outcome: 'refresh', result: result! };
-    }
-
-    let leaderResult: PredictionResult | undefined;
+    let leader: Computed<R, E> | undefined;
     const context: FetchContext = {
-      compute: async () => (leaderResult = await compute()),
+      compute: async () => (leader = await compute()),
+      type: type as EntryType<unknown>,
       signal: options.signal,
       ttlS: request.ttlS,
     };
+
+    if (request.mode === 'refresh') {
+      this.stats.inc('refreshed');
+      const value = await this.#computeAndFill(key, context, undefined);
+      if (value.storable) this.#l1.set(key, value, { ttl: l1Ttl });
+      return { outcome: 'refresh', result: leader!.result };
+    }
+
     const status: LRUCache.Status<string, L1Value, FetchContext> = {};
     let value: L1Value | undefined;
     try {
@@ -141,24 +158,24 @@ export class TieredCache {
       throw err;
     }
     if (value === undefined) return this.#computeAlone(compute);
-    if (leaderResult !== undefined) {
+    if (leader !== undefined) {
       if (!value.storable && this.#l1.peek(key) === value) this.#l1.delete(key);
-      return { outcome: 'miss', result: leaderResult };
+      return { outcome: 'miss', result: leader.result };
     }
     const started = status.fetch === 'miss' || status.fetch === 'stale' || status.fetch === 'refresh';
     if (!value.storable) return this.#computeAlone(compute);
     const level: CacheLevel = started ? (value.via === 'redis' ? 'redis' : 'coalesced') : status.fetch === 'hit' ? 'memory' : 'coalesced';
     this.stats.inc(hitCounter(level));
-    return { outcome: 'hit', level, entry: value.entry };
+    return { outcome: 'hit', level, entry: value.entry as E };
   }
 
   /** L2 only, for the producer's fast path: an answer without creating a job. */
-  async peek(request: CacheRequest): Promise<CachedEntry | undefined> {
+  async peek<E>(request: CacheRequest, type: EntryType<E>): Promise<E | undefined> {
     const gens = await this.#generations.current(request.scope, request.program);
-    const found = await this.#readL2(cacheKey(request, gens));
+    const found = await this.#readL2(cacheKey(request, gens), type as EntryType<unknown>);
     if (found === undefined || found === UNAVAILABLE) return undefined;
     this.stats.inc('hits_redis');
-    return found.entry;
+    return found.entry as E;
   }
 
   /** Runs a command on the cache's Redis under the same timeout and fallback; undefined when unavailable. */
@@ -190,7 +207,7 @@ export class TieredCache {
   // --- the miss path -------------------------------------------------------------------
 
   async #fill(key: string, ctx: FetchContext): Promise<L1Value> {
-    const first = await this.#readL2(key);
+    const first = await this.#readL2(key, ctx.type);
     if (first !== undefined && first !== UNAVAILABLE) return { ...first, via: 'redis', storable: true };
     if (first === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
 
@@ -208,15 +225,15 @@ export class TieredCache {
       if (attempt === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
       const [acquired, raw] = attempt;
       if (acquired === 'OK') {
-        const again = raw ? this.#decode(key, raw) : undefined;
-        if (again) {
+        const again = raw ? this.#decode(key, raw, ctx.type) : undefined;
+        if (again !== undefined) {
           await this.#guard.run(() => this.#redis.cacheReleaseLock(lockKey, token, '', 0));
           return { entry: again, size: raw!.length, via: 'coalesced', storable: true };
         }
         return this.#computeAndFill(key, ctx, token);
       }
-      const filled = raw ? this.#decode(key, raw) : undefined;
-      if (filled) return { entry: filled, size: raw!.length, via: 'coalesced', storable: true };
+      const filled = raw ? this.#decode(key, raw, ctx.type) : undefined;
+      if (filled !== undefined) return { entry: filled, size: raw!.length, via: 'coalesced', storable: true };
       // Another worker is computing it: wait for its answer (bounded), then take over if it vanished.
       for (;;) {
         if (ctx.signal?.aborted) throw cancelled();
@@ -234,8 +251,8 @@ export class TieredCache {
         if (polled === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
         const [raw, lock] = polled;
         if (raw) {
-          const entry = this.#decode(key, raw);
-          if (entry) return { entry, size: raw.length, via: 'coalesced', storable: true };
+          const entry = this.#decode(key, raw, ctx.type);
+          if (entry !== undefined) return { entry, size: raw.length, via: 'coalesced', storable: true };
           return this.#computeAndFill(key, ctx, undefined);
         }
         if (lock === UNCACHEABLE) return this.#computeAndFill(key, ctx, undefined);
@@ -253,11 +270,10 @@ export class TieredCache {
     heartbeat?.unref();
     try {
       this.stats.inc('misses');
-      const result = await ctx.compute();
-      const entry = entryFromResult(result);
+      const { entry } = await ctx.compute();
       const valueKey = this.#valueKey(key);
-      const encoded = this.#deps.codec.encode(entry, valueKey);
-      const storable = this.#storable(result) && encoded.length <= this.settings.max_value_bytes;
+      const encoded = entry === undefined ? undefined : this.#deps.codec.encode(entry, valueKey);
+      const storable = encoded !== undefined && encoded.length <= this.settings.max_value_bytes;
       if (storable) {
         this.stats.inc('stored');
         const ttlMs = ttlWithJitterMs(ctx.ttlS ?? this.settings.ttl_s, this.settings.ttl_jitter, this.#deps.random);
@@ -270,7 +286,7 @@ export class TieredCache {
         this.stats.inc('not_stored');
         if (token) await this.#guard.run(() => this.#redis.cacheReleaseLock(lockKey, token, UNCACHEABLE, Math.min(lockTtl, 5000)));
       }
-      return { entry, size: encoded.length, via: 'computed', storable };
+      return { entry, size: encoded?.length ?? 1, via: 'computed', storable };
     } catch (err) {
       if (token) await this.#guard.run(() => this.#redis.cacheReleaseLock(lockKey, token, '', 0));
       throw err;
@@ -279,29 +295,28 @@ export class TieredCache {
     }
   }
 
-  async #computeAlone(compute: () => Promise<PredictionResult>): Promise<Resolution> {
+  async #computeAlone<R, E>(compute: () => Promise<Computed<R, E>>): Promise<Resolution<R, E>> {
     this.stats.inc('misses');
-    return { outcome: 'miss', result: await compute() };
+    return { outcome: 'miss', result: (await compute()).result };
   }
 
-  async #readL2(key: string): Promise<{ entry: CachedEntry; size: number } | undefined | typeof UNAVAILABLE> {
+  async #readL2(key: string, type: EntryType<unknown>): Promise<{ entry: unknown; size: number } | undefined | typeof UNAVAILABLE> {
     const raw = await this.#guard.run((r) => r.getBuffer(this.#valueKey(key)));
     if (raw === UNAVAILABLE) return UNAVAILABLE;
     if (!raw) return undefined;
-    const entry = this.#decode(key, raw);
-    return entry ? { entry, size: raw.length } : undefined;
+    const entry = this.#decode(key, raw, type);
+    return entry === undefined ? undefined : { entry, size: raw.length };
   }
 
-  #decode(key: string, raw: Buffer): CachedEntry | undefined {
-    const entry = this.#deps.codec.decode(raw, this.#valueKey(key));
-    if (!entry) this.stats.inc('decode_errors');
-    return entry;
-  }
-
-  #storable(result: PredictionResult): boolean {
-    if (result.degraded && !this.settings.store_degraded) return false;
-    if (result.finish_reason === 'length' && !this.settings.store_truncated) return false;
-    return true;
+  /** A value that does not decode, or is not of the expected type, is counted and treated as a miss. */
+  #decode(key: string, raw: Buffer, type: EntryType<unknown>): unknown {
+    const decoded = this.#deps.codec.decode(raw, this.#valueKey(key));
+    const checked = decoded === undefined ? undefined : type.safeParse(decoded);
+    if (!checked?.success) {
+      this.stats.inc('decode_errors');
+      return undefined;
+    }
+    return checked.data;
   }
 
   #l1Ttl(request: CacheRequest): number {

@@ -70,6 +70,11 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     raw.routes = [{ name: 'default', model: SIM_MODEL, base_url: `http://127.0.0.1:${simPort}/v1` }];
   }
   Object.assign(raw, overrides);
+  const queue = raw.queue as Record<string, unknown> | undefined;
+  if (queue && typeof queue === 'object' && 'max_requeues' in queue) {
+    // A wait used to be counted; now it is timed (a long backlog no longer fails jobs).
+    throw new ConfigError('queue.max_requeues was replaced by queue.deadline_s: how long a prediction may wait, in seconds (default 86400)');
+  }
 
   // Secrets stay out of the config object, but a malformed one still stops start-up here.
   if (env.CACHE_ENCRYPTION_KEY) parseEncryptionKey(env.CACHE_ENCRYPTION_KEY);

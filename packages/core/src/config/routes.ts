@@ -11,3 +11,8 @@ export function routeApiKey(route: RouteConfig, env: Record<string, string | und
   // The simulator and many local servers (vLLM, Ollama) accept any key.
   return (route.api_key_env && env[route.api_key_env]) || 'unused';
 }
+
+/** The route a job names (job data carries route names, never models). */
+export function routeNamed(config: Config, name: string): RouteConfig | undefined {
+  return config.routes.find((r) => r.name === name);
+}

@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { costConfigIssues } from '../cost/cost-config-issues.js';
 
+/** The longest deadline a prediction may have: a week (failed jobs are kept that long by default). */
+export const MAX_DEADLINE_S = 7 * 86_400;
+
 const name = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, ".", "_" or "-" (at most 63 characters)');
@@ -106,8 +109,11 @@ export const QueueSettingsSchema = z
     keep_completed_count: z.number().int().positive().default(10_000),
     keep_failed_s: z.number().int().positive().default(7 * 24 * 3600),
     keep_failed_count: z.number().int().positive().default(10_000),
-    /** Times a job may wait (breaker open, rate window, budget hold) before it fails. */
-    max_requeues: z.number().int().min(0).default(200),
+    /**
+     * How long a prediction may wait (breaker open, rate window, 429 pause, budget hold, backlog)
+     * before it fails with deadline_exceeded, seconds; a request's `deadline_s` overrides it.
+     */
+    deadline_s: z.number().int().min(1).max(MAX_DEADLINE_S).default(86_400),
     /** A worker that dies holding a job loses it after this (BullMQ lock). */
     lock_duration_ms: z.number().int().min(1000).default(30_000),
     stalled_interval_ms: z.number().int().min(500).default(30_000),

@@ -1,4 +1,4 @@
-// The budget Lua scripts (reserve, settle, release: one atomic step each, across workers).
+// The call accounting Lua scripts (reserve, settle, release: one atomic step each, across workers).
 import type { Redis } from 'ioredis';
 import { defineScripts, type ScriptCall } from '../redis/index.js';
 
@@ -6,13 +6,13 @@ export type BudgetScripts = Record<'reserve' | 'settle' | 'release', ScriptCall>
 
 export function budgetScripts(redis: Redis): BudgetScripts {
   const scripted = defineScripts(redis, import.meta.url, {
-    predictqReserveBudget: './lua/reserve-budget-4.lua',
-    predictqSettleBudget: './lua/settle-budget-4.lua',
-    predictqReleaseBudget: './lua/release-budget-4.lua',
+    predictqReserveCall: './lua/reserve-call-5.lua',
+    predictqSettleCall: './lua/settle-call-6.lua',
+    predictqReleaseCall: './lua/release-call-5.lua',
   });
   return {
-    reserve: (...args) => scripted.predictqReserveBudget(...args),
-    settle: (...args) => scripted.predictqSettleBudget(...args),
-    release: (...args) => scripted.predictqReleaseBudget(...args),
+    reserve: (...args) => scripted.predictqReserveCall(...args),
+    settle: (...args) => scripted.predictqSettleCall(...args),
+    release: (...args) => scripted.predictqReleaseCall(...args),
   };
 }

@@ -1,8 +1,10 @@
 // Budgets: global and per tenant, per UTC day and month, enforced across every worker by
 // atomic Redis scripts (reserve the worst case, settle to the real cost, release on failure).
+// Every call is recorded while in flight, with or without a budget, so its settlement (cost
+// and ledger usage, in the same script) happens exactly once even when it must be retried.
 import type { Redis } from 'ioredis';
+import type { Clock } from '../clock/index.js';
 import type { BudgetConfig, Config } from '../config/index.js';
-import type { Clock } from '../pipeline/clock.js';
 import { budgetScripts, type BudgetScripts } from './budget-scripts.js';
 import { usdToMicros } from './usage-cost.js';
 import { BUDGET_WINDOWS, periodOf, resetsAt, type BudgetWindow } from './windows.js';
@@ -33,12 +35,21 @@ export interface BudgetHold {
   at: number;
 }
 
+/** The ledger increments a settlement adds in the same atomic step (see UsageLedger.increments). */
+export interface LedgerWrite {
+  key: string;
+  ttlS: number;
+  increments: Array<[field: string, by: number]>;
+}
+
 export type ReserveOutcome =
   | { status: 'reserved'; hold: BudgetHold }
   /** `held`: in-flight reservations use the budget up for now; `exhausted`: it is spent. */
   | { status: 'held' | 'exhausted'; limit: BudgetLimit; resetsAt: number };
 
 const DAY_S = 86_400;
+/** A call's record outlives its call this long, so a settlement can be retried through a long Redis outage. */
+export const CALL_RECORD_MS = DAY_S * 1000;
 /** Window keys outlive their window a little, so yesterday's and last month's spend stay readable. */
 const KEEP_AFTER_S: Record<BudgetWindow, number> = { daily: 2 * DAY_S, monthly: 35 * DAY_S };
 
@@ -54,6 +65,7 @@ export class Budgets {
   readonly #redis: Redis;
   readonly #clock: Clock;
   readonly #prefix: string;
+  readonly #callsKey: string;
   readonly #global: Array<BudgetLimit | undefined>;
   readonly #tenants: Map<string, Array<BudgetLimit | undefined>>;
   #scripts: BudgetScripts | undefined;
@@ -61,8 +73,10 @@ export class Budgets {
   constructor(deps: { redis: Redis; config: Config; clock: Clock }) {
     this.#redis = deps.redis;
     this.#clock = deps.clock;
-    // The {budget} hash tag puts every window of every scope in one Cluster slot, as one script needs.
+    // The {budget} hash tag puts every window of every scope, the call records and the ledger
+    // in one Cluster slot, as one script needs.
     this.#prefix = `${deps.config.key_prefix}:{budget}`;
+    this.#callsKey = `${this.#prefix}:calls`;
     this.#global = limitsOf('global', deps.config.budgets.global);
     this.#tenants = new Map(
       Object.entries(deps.config.budgets.tenants).map(([tenant, settings]) => [tenant, limitsOf(`tenant:${tenant}`, settings)]),
@@ -103,17 +117,22 @@ export class Budgets {
     });
   }
 
-  /** Reserves `amountMicros` in every window that applies, atomically across all workers. */
+  /**
+   * Records the call and reserves `amountMicros` in every window that applies, atomically
+   * across all workers (a tenant without budgets only gets the record).
+   */
   async reserve(id: string, tenant: string, amountMicros: number, holdMs: number): Promise<ReserveOutcome> {
     const at = this.#clock.now();
     const slots = this.#slots(tenant);
     const keys = this.#keys(tenant, at);
     const reply = (await this.#run.reserve(
+      this.#callsKey,
       ...keys,
       id,
       amountMicros,
       at,
       at + holdMs,
+      CALL_RECORD_MS,
       ...slots.map((l) => (l ? l.limitMicros : -1)),
       ...this.#ttls(slots, at),
     )) as [number, number];
@@ -123,22 +142,36 @@ export class Budgets {
     return { status: status === 0 ? 'held' : 'exhausted', limit, resetsAt: resetsAt(limit.window, at) };
   }
 
-  /** Releases the reservation and adds the real cost; returns each window's state after. */
-  async settle(hold: BudgetHold, costMicros: number): Promise<BudgetState[]> {
-    const spent = (await this.#run.settle(
+  /**
+   * Settles the call once: releases the reservation, adds the real cost and the ledger
+   * increments. Returns each window's state after, or undefined when it was settled before.
+   */
+  async settle(hold: BudgetHold, costMicros: number, ledger?: LedgerWrite): Promise<BudgetState[] | undefined> {
+    const reply = (await this.#run.settle(
+      this.#callsKey,
+      ledger?.key ?? `${this.#prefix}:usage:none`,
       ...hold.keys,
       hold.id,
       costMicros,
       ...hold.slots.map((l) => (l ? 1 : 0)),
       ...this.#ttls(hold.slots, hold.at),
+      ledger?.ttlS ?? 1,
+      ...(ledger?.increments.flat() ?? []),
     )) as number[];
+    if (reply[0] !== 1) return undefined;
+    const spent = reply.slice(1);
     return hold.slots.flatMap((limit, i) =>
       limit ? [{ budget: limit.budget, window: limit.window, limitMicros: limit.limitMicros, spentMicros: spent[i] ?? 0, resetsAt: resetsAt(limit.window, hold.at) }] : [],
     );
   }
 
   async release(hold: BudgetHold): Promise<void> {
-    await this.#run.release(...hold.keys, hold.id);
+    await this.#run.release(this.#callsKey, ...hold.keys, hold.id);
+  }
+
+  /** Calls recorded as in flight (settled ones are removed; a dead worker's expire after a day). */
+  async inFlight(): Promise<number> {
+    return this.#redis.zcount(this.#callsKey, this.#clock.now(), '+inf');
   }
 
   /**

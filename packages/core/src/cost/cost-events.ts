@@ -1,4 +1,5 @@
-// Payloads of the cost events on PipelineEvents (observers turn them into metrics and logs).
+// Typed cost and budget events (observers turn them into metrics and logs).
+import { EventEmitter } from 'node:events';
 import type { LmUsage } from '../lm/index.js';
 import type { BudgetState } from './budgets.js';
 import type { BudgetWindow } from './windows.js';
@@ -48,3 +49,5 @@ export interface CostEventMap {
   'budget:refused': [BudgetRefusedEvent];
   'budget:soft_limit': [BudgetSoftLimitEvent];
 }
+
+export class CostEvents extends EventEmitter<CostEventMap> {}

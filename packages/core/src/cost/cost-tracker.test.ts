@@ -15,9 +15,9 @@ declare module 'vitest' {
 import { ConfigSchema, type Config } from '../config/index.js';
 import { LmError, PredictqError, WaitError } from '../errors/index.js';
 import type { LmCaller, LmResponse, LmUsage } from '../lm/index.js';
-import { PipelineEvents, PredictionPipeline } from '../pipeline/index.js';
-import { PredictionJobDataSchema } from '../queue/index.js';
-import type { BudgetSoftLimitEvent, CostSettledEvent } from './cost-events.js';
+import { PredictionPipeline, type Outcome } from '../pipeline/index.js';
+import { PredictionJobDataSchema, type PredictionResult } from '../queue/index.js';
+import { CostEvents, type BudgetSoftLimitEvent, type CostSettledEvent } from './cost-events.js';
 import { CostTracker } from './cost-tracker.js';
 import { PriceTable } from './prices.js';
 import { costMicros } from './usage-cost.js';
@@ -61,10 +61,15 @@ describe('CostTracker in the pipeline (real Redis)', () => {
       routes: [{ name: 'r', model: 'sim-small', base_url: 'http://127.0.0.1:1/v1' }],
       ...extra,
     });
-    const events = new PipelineEvents();
+    const events = new CostEvents();
     const cost = new CostTracker({ config, redis, clock, events });
-    const pipeline = new PredictionPipeline({ config, lmFor: () => lm, clock, events, cost });
-    const run = (tenant?: string) => pipeline.run(job(tenant), { jobId: randomUUID(), enqueuedAt: clock.t });
+    const pipeline = new PredictionPipeline({ config, lmFor: () => lm, clock, cost });
+    // The pipeline's outcome as a promise: its result, or the error it decided on.
+    const settle = (outcome: Outcome): PredictionResult => {
+      if (outcome.kind === 'ok') return outcome.result;
+      throw outcome.error;
+    };
+    const run = async (tenant?: string) => settle(await pipeline.run(job(tenant), { jobId: randomUUID(), enqueuedAt: clock.t, lastAttempt: true }));
     return { cost, events, run, budget: async () => (await cost.budgets.snapshot())[0]! };
   }
 
@@ -120,10 +125,9 @@ describe('CostTracker in the pipeline (real Redis)', () => {
   it('refuses at the producer pre-check once spent, naming the window', async () => {
     const lm = { chat: async () => reply({ prompt_tokens: 1000, completion_tokens: 500 }) };
     const { cost, run } = setup({ budgets: { global: { monthly_usd: 0.0005 } } }, lm);
-    const messages = [{ role: 'user' as const, content: 'hi' }];
-    await expect(cost.precheck('default', 'sim-small', messages, 100)).resolves.toBeUndefined();
+    await expect(cost.precheck('default', 'sim-small', 10, 100)).resolves.toBeUndefined();
     await run();
-    await expect(cost.precheck('default', 'sim-small', messages, 100)).rejects.toMatchObject({
+    await expect(cost.precheck('default', 'sim-small', 10, 100)).rejects.toMatchObject({
       code: 'budget_exceeded',
       details: { scope: 'global', window: 'monthly', resets_at: '2025-07-01T00:00:00.000Z' },
     });

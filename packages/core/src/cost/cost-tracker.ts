@@ -1,31 +1,34 @@
-// The cost stage of the pipeline: prices a call, reserves its worst case in the budgets before
-// it runs, settles to the real usage after (or releases on failure), and writes the ledger.
+// Prices, budget reservations and the usage ledger, for one LM call at a time: the worst case
+// is reserved before the call, the real cost is settled after it (once, even when Redis goes
+// away in between: the settlement is retried until Redis takes it), or released when the call
+// spent nothing. Knows nothing of jobs: the caller names each call.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ReplyError, type Redis } from 'ioredis';
+import { systemClock, type Clock } from '../clock/index.js';
 import type { Config } from '../config/index.js';
 import { PredictqError, WaitError } from '../errors/index.js';
-import type { ChatMessage, LmUsage } from '../lm/index.js';
-import { systemClock, type Clock } from '../pipeline/clock.js';
-import type { PipelineEvents } from '../pipeline/events.js';
-import { Budgets, type BudgetHold, type BudgetLimit } from './budgets.js';
+import type { LmUsage } from '../lm/index.js';
+import { Budgets, CALL_RECORD_MS, type BudgetHold, type BudgetLimit, type BudgetState } from './budgets.js';
+import { CostEvents } from './cost-events.js';
 import { UsageLedger } from './ledger.js';
 import { PriceTable, type TokenPrice } from './prices.js';
-import { estimatePromptTokens } from './token-estimate.js';
 import { costMicros, worstCaseMicros } from './usage-cost.js';
 
 export interface CostRequest {
-  /** Names the reservation (the job id; a random suffix makes each attempt's unique). */
+  /** Names the call (the job id; a random suffix makes each attempt's unique). */
   id: string;
   tenant: string;
   route: { name: string; model: string; timeout_ms: number };
   variant: string | null;
-  messages: readonly ChatMessage[];
+  /** The prompt's estimated tokens (lm/token-estimate.ts). */
+  promptTokens: number;
   maxTokens: number;
 }
 
 export interface Reservation {
   readonly reservedMicros: number;
-  /** Settles at the real cost (once) and returns it in micro-dollars. */
+  /** Settles at the real cost (once, retried through Redis trouble) and returns it in micro-dollars. */
   settle(usage: LmUsage): Promise<number>;
   /** Gives the whole reservation back (the call failed or never ran). */
   release(): Promise<void>;
@@ -36,9 +39,9 @@ export interface CostTrackerDeps {
   /** A fail-fast connection (createFastConnection). */
   redis: Redis;
   clock?: Clock;
-  /** Where cost and budget events go (the pipeline's events). */
-  events?: PipelineEvents;
-  /** Ledger writes that failed: the prediction goes on, the operator hears of it. */
+  /** Where cost and budget events go; a new emitter when absent. */
+  events?: CostEvents;
+  /** Redis trouble the tracker worked around or gave up on: the operator hears of it. */
   onError?: (err: unknown, what: string) => void;
 }
 
@@ -46,6 +49,10 @@ export interface CostTrackerDeps {
 const HOLD_GRACE_MS = 60_000;
 /** How long a job waits while in-flight reservations hold the budget (plus jitter). */
 const HELD_RETRY_MS = 200;
+/** A settlement is retried until shortly before the call's record expires. */
+const SETTLE_RETRY_MS = CALL_RECORD_MS - 3600_000;
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5000;
 
 function describe(limit: BudgetLimit): { scope: string; text: string } {
   return limit.budget === 'global'
@@ -62,75 +69,70 @@ export function budgetExceeded(limit: BudgetLimit, resetsAt: number): PredictqEr
   });
 }
 
+/** Redis answered with an error (a bug, not an outage): retrying cannot help. */
+const isReplyError = (err: unknown): boolean => err instanceof (ReplyError as new () => Error);
+
 export class CostTracker {
   readonly prices: PriceTable;
   readonly budgets: Budgets;
   readonly ledger: UsageLedger;
+  readonly events: CostEvents;
   readonly #clock: Clock;
-  readonly #events: PipelineEvents | undefined;
   readonly #onError: (err: unknown, what: string) => void;
+  #closed = false;
 
   constructor(deps: CostTrackerDeps) {
     this.#clock = deps.clock ?? systemClock;
     this.prices = new PriceTable(deps.config.prices, deps.config.unknown_model_price);
     this.budgets = new Budgets({ redis: deps.redis, config: deps.config, clock: this.#clock });
     this.ledger = new UsageLedger({ redis: deps.redis, keyPrefix: deps.config.key_prefix, retentionDays: deps.config.usage_retention_days });
-    this.#events = deps.events;
+    this.events = deps.events ?? new CostEvents();
     this.#onError = deps.onError ?? (() => {});
   }
 
   #price(model: string): TokenPrice {
     const { price, known } = this.prices.priceOf(model);
-    if (!known) this.#events?.emit('cost:unpriced', { model });
+    if (!known) this.events.emit('cost:unpriced', { model });
     return price;
   }
 
-  /** The most this request can cost: estimated prompt tokens plus max_tokens, at the model's price. */
-  worstCase(model: string, messages: readonly ChatMessage[], maxTokens: number): number {
-    return worstCaseMicros(this.#price(model), estimatePromptTokens(messages), maxTokens);
-  }
-
   /**
-   * Reserves the worst case. Throws budget_exceeded (reject policy), or a WaitError until the
-   * reset (hold policy) or until in-flight calls settle (the budget is only held, not spent).
+   * Records the call and reserves its worst case. Throws budget_exceeded (reject policy), or a
+   * WaitError until the reset (hold policy), until in-flight calls settle (the budget is only
+   * held, not spent), or until Redis answers (the call is never made unrecorded).
    */
   async reserve(request: CostRequest): Promise<Reservation> {
     const price = this.#price(request.route.model);
-    let hold: BudgetHold | undefined;
-    let reservedMicros = 0;
-    if (this.budgets.applies(request.tenant)) {
-      reservedMicros = worstCaseMicros(price, estimatePromptTokens(request.messages), request.maxTokens);
-      const id = `${request.id}:${randomUUID().slice(0, 8)}`;
-      let outcome;
-      try {
-        outcome = await this.budgets.reserve(id, request.tenant, reservedMicros, request.route.timeout_ms + HOLD_GRACE_MS);
-      } catch (err) {
-        // Budgets are never skipped: without the ledger, the job waits for Redis.
-        throw new WaitError('service_unavailable', 'the budget ledger is unreachable', 1000, { cause: err });
-      }
-      if (outcome.status !== 'reserved') {
-        const { limit, resetsAt } = outcome;
-        this.#events?.emit('budget:refused', {
-          tenant: request.tenant,
-          budget: limit.budget,
-          window: limit.window,
-          policy: limit.policy,
-          outcome: outcome.status,
-          resetsAt,
-        });
-        if (outcome.status === 'held') {
-          throw new WaitError('budget_exceeded', `${describe(limit).text} is held by predictions in flight`, HELD_RETRY_MS + Math.random() * 300);
-        }
-        const error = budgetExceeded(limit, resetsAt);
-        if (limit.policy === 'hold') throw new WaitError('budget_exceeded', error.message, resetsAt - this.#clock.now() + Math.random() * 1000);
-        throw error;
-      }
-      hold = outcome.hold;
+    const applies = this.budgets.applies(request.tenant);
+    const reservedMicros = applies ? worstCaseMicros(price, request.promptTokens, request.maxTokens) : 0;
+    const id = `${request.id}:${randomUUID().slice(0, 8)}`;
+    let outcome;
+    try {
+      outcome = await this.budgets.reserve(id, request.tenant, reservedMicros, request.route.timeout_ms + HOLD_GRACE_MS);
+    } catch (err) {
+      throw new WaitError('service_unavailable', 'the budget ledger is unreachable', 1000, 'redis', { cause: err });
     }
-    return this.#reservation(request, price, hold, reservedMicros);
+    if (outcome.status !== 'reserved') {
+      const { limit, resetsAt } = outcome;
+      this.events.emit('budget:refused', {
+        tenant: request.tenant,
+        budget: limit.budget,
+        window: limit.window,
+        policy: limit.policy,
+        outcome: outcome.status,
+        resetsAt,
+      });
+      if (outcome.status === 'held') {
+        throw new WaitError('budget_exceeded', `${describe(limit).text} is held by predictions in flight`, HELD_RETRY_MS + Math.random() * 300, 'budget');
+      }
+      const error = budgetExceeded(limit, resetsAt);
+      if (limit.policy === 'hold') throw new WaitError('budget_exceeded', error.message, resetsAt - this.#clock.now() + Math.random() * 1000, 'budget');
+      throw error;
+    }
+    return this.#reservation(request, price, outcome.hold, reservedMicros);
   }
 
-  #reservation(request: CostRequest, price: TokenPrice, hold: BudgetHold | undefined, reservedMicros: number): Reservation {
+  #reservation(request: CostRequest, price: TokenPrice, hold: BudgetHold, reservedMicros: number): Reservation {
     let done = false;
     return {
       reservedMicros,
@@ -138,62 +140,87 @@ export class CostTracker {
         const cost = costMicros(price, usage);
         if (done) return cost;
         done = true;
+        // Fixed once, so a settlement retried after midnight still lands on the call's day.
         const at = this.#clock.now();
-        const [budgets] = await Promise.all([
-          hold
-            ? this.budgets.settle(hold, cost).catch((err: unknown) => (this.#onError(err, 'budget settlement'), []))
-            : Promise.resolve([]),
-          this.ledger
-            .record({
-              tenant: request.tenant,
-              model: request.route.model,
-              route: request.route.name,
-              variant: request.variant,
-              at,
-              counts: {
-                requests: 1,
-                prompt_tokens: usage.prompt_tokens,
-                completion_tokens: usage.completion_tokens,
-                cached_tokens: usage.cached_tokens,
-                reasoning_tokens: usage.reasoning_tokens,
-                cost_micros: cost,
-              },
-            })
-            .catch((err: unknown) => this.#onError(err, 'usage ledger')),
-        ]);
-        for (const state of budgets) {
-          const limit = hold?.slots.find((l) => l?.budget === state.budget && l.window === state.window);
-          const soft = limit ? (limit.limitMicros * limit.softLimitPercent) / 100 : Infinity;
-          // Settlements are atomic, so exactly one crosses the line, cluster-wide.
-          if (state.spentMicros - cost < soft && state.spentMicros >= soft) {
-            this.#events?.emit('budget:soft_limit', { ...state, tenant: request.tenant, softLimitPercent: limit!.softLimitPercent });
-          }
-        }
-        this.#events?.emit('cost:settled', {
+        const ledger = this.ledger.increments({
           tenant: request.tenant,
-          route: request.route.name,
           model: request.route.model,
+          route: request.route.name,
           variant: request.variant,
-          usage,
-          costMicros: cost,
-          budgets,
+          at,
+          counts: {
+            requests: 1,
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            cached_tokens: usage.cached_tokens,
+            reasoning_tokens: usage.reasoning_tokens,
+            cost_micros: cost,
+          },
         });
+        const budgets = await this.#durably('settlement', () => this.budgets.settle(hold, cost, ledger));
+        if (budgets) this.#settled(request, usage, cost, hold, budgets);
         return cost;
       },
       release: async () => {
         if (done) return;
         done = true;
-        if (hold) await this.budgets.release(hold).catch((err: unknown) => this.#onError(err, 'budget release'));
+        await this.#durably('budget release', () => this.budgets.release(hold));
       },
     };
   }
 
+  #settled(request: CostRequest, usage: LmUsage, cost: number, hold: BudgetHold, budgets: BudgetState[]): void {
+    for (const state of budgets) {
+      const limit = hold.slots.find((l) => l?.budget === state.budget && l.window === state.window);
+      const soft = limit ? (limit.limitMicros * limit.softLimitPercent) / 100 : Infinity;
+      // Settlements are atomic, so exactly one crosses the line, cluster-wide.
+      if (state.spentMicros - cost < soft && state.spentMicros >= soft) {
+        this.events.emit('budget:soft_limit', { ...state, tenant: request.tenant, softLimitPercent: limit!.softLimitPercent });
+      }
+    }
+    this.events.emit('cost:settled', {
+      tenant: request.tenant,
+      route: request.route.name,
+      model: request.route.model,
+      variant: request.variant,
+      usage,
+      costMicros: cost,
+      budgets,
+    });
+  }
+
+  /**
+   * Runs an idempotent Redis step until Redis takes it: through an outage (the scripts make a
+   * repeat harmless), never past the call record's life, and not after close().
+   */
+  async #durably<T>(what: string, step: () => Promise<T>): Promise<T | undefined> {
+    const giveUpAt = this.#clock.now() + SETTLE_RETRY_MS;
+    let delay = RETRY_FIRST_MS;
+    let reported = false;
+    for (;;) {
+      try {
+        return await step();
+      } catch (err) {
+        if (isReplyError(err) || this.#closed || this.#clock.now() > giveUpAt) {
+          this.#onError(err, `${what} failed`);
+          return undefined;
+        }
+        if (!reported) {
+          reported = true;
+          this.#onError(err, `${what} delayed: Redis is unreachable; retrying until it answers`);
+        }
+        await sleep(delay, undefined, { ref: false });
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
   /** The producer's check before enqueueing: throws budget_exceeded when a window cannot fit the worst case. */
-  async precheck(tenant: string, model: string, messages: readonly ChatMessage[], maxTokens: number): Promise<void> {
+  async precheck(tenant: string, model: string, promptTokens: number, maxTokens: number): Promise<void> {
     if (!this.budgets.applies(tenant)) return;
-    const spent = await this.budgets.exhausted(tenant, this.worstCase(model, messages, maxTokens));
+    const spent = await this.budgets.exhausted(tenant, worstCaseMicros(this.#price(model), promptTokens, maxTokens));
     if (spent) {
-      this.#events?.emit('budget:refused', {
+      this.events.emit('budget:refused', {
         tenant,
         budget: spent.limit.budget,
         window: spent.limit.window,
@@ -213,7 +240,7 @@ export class CostTracker {
     const price = this.prices.lookup(hit.model);
     const saved = price ? costMicros(price, hit.usage) : 0;
     const tokens = hit.usage.prompt_tokens + hit.usage.completion_tokens;
-    this.#events?.emit('cost:saved', {
+    this.events.emit('cost:saved', {
       tenant: hit.tenant,
       route: hit.route,
       model: hit.model,
@@ -230,7 +257,12 @@ export class CostTracker {
         at: this.#clock.now(),
         counts: { cache_hits: 1, saved_tokens: tokens, saved_micros: saved },
       })
-      .catch((err: unknown) => this.#onError(err, 'usage ledger'));
+      .catch((err: unknown) => this.#onError(err, 'usage ledger write failed'));
     return saved;
+  }
+
+  /** Stops retrying settlements (the process is shutting down). */
+  close(): void {
+    this.#closed = true;
   }
 }

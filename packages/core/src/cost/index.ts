@@ -1,6 +1,5 @@
 export * from './prices.js';
 export * from './usage-cost.js';
-export * from './token-estimate.js';
 export * from './windows.js';
 export * from './budget-scripts.js';
 export * from './budgets.js';

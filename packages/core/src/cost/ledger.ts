@@ -1,6 +1,9 @@
 // The usage ledger: tokens and micro-dollars added up in Redis per UTC day, tenant, model,
 // route and variant (one hash per day, expiring after the retention), and read back as reports.
+// An LM call's usage is added by its settlement (Budgets.settle, exactly once); cache hits'
+// savings are added here directly.
 import type { Redis } from 'ioredis';
+import type { LedgerWrite } from './budgets.js';
 import { microsToUsd } from './usage-cost.js';
 import { daysBetween, utcDay } from './windows.js';
 
@@ -87,19 +90,27 @@ export class UsageLedger {
 
   constructor(deps: { redis: Redis; keyPrefix: string; retentionDays: number }) {
     this.#redis = deps.redis;
-    this.#prefix = `${deps.keyPrefix}:usage:`;
+    // In the budgets' hash-tag slot: a settlement writes both in one script.
+    this.#prefix = `${deps.keyPrefix}:{budget}:usage:`;
     this.#retentionS = deps.retentionDays * 86_400;
   }
 
-  async record(entry: UsageEntry): Promise<void> {
-    const key = this.#prefix + utcDay(entry.at);
+  /** The hash increments of an entry, for a settlement to apply atomically with the budgets. */
+  increments(entry: UsageEntry): LedgerWrite {
     const group = [entry.tenant, entry.model, entry.route, entry.variant ?? NO_VARIANT].map(clean).join(SEP);
-    const multi = this.#redis.multi();
+    const increments: LedgerWrite['increments'] = [];
     for (const [counter, value] of Object.entries(entry.counts)) {
-      if (value) multi.hincrby(key, `${group}${SEP}${counter}`, Math.trunc(value));
+      if (value) increments.push([`${group}${SEP}${counter}`, Math.trunc(value)]);
     }
     // The retention counts from the end of the day, so a whole day is always kept.
-    multi.expire(key, this.#retentionS + 86_400);
+    return { key: this.#prefix + utcDay(entry.at), ttlS: this.#retentionS + 86_400, increments };
+  }
+
+  async record(entry: UsageEntry): Promise<void> {
+    const { key, ttlS, increments } = this.increments(entry);
+    const multi = this.#redis.multi();
+    for (const [field, by] of increments) multi.hincrby(key, field, by);
+    multi.expire(key, ttlS);
     await multi.exec();
   }
 

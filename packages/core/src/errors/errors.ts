@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'invalid_request',
   'invalid_signature',
   'invalid_input',
+  'nesting_too_deep',
   'payload_too_large',
   'unsupported_media_type',
   'unauthorized',
@@ -25,6 +26,7 @@ export const ERROR_CODES = [
   'lm_connection_error',
   'lm_circuit_open',
   'unparseable_reply',
+  'deadline_exceeded',
   // operations
   'cancelled',
   'config_invalid',
@@ -128,17 +130,28 @@ export function isPredictqError(err: unknown): err is PredictqError {
   return err instanceof PredictqError;
 }
 
+/** Why a job went back to the queue without spending an attempt. */
+export const WAIT_REASONS = ['circuit_open', 'rate_window', 'lm_429', 'budget', 'redis'] as const;
+export type WaitReason = (typeof WAIT_REASONS)[number];
+
 /**
  * Control flow, not failure: "put this job back and try again in `delayMs`" (an open breaker,
- * an exhausted rate window, a budget on hold). The worker requeues the job without spending
- * an attempt; `code` is what the job fails with if it has waited too often.
+ * an exhausted rate window, a budget on hold, an unreachable ledger). The job waits without
+ * spending an attempt, as long as its deadline allows; `code` names what it waited for.
  */
 export class WaitError extends PredictqError {
   readonly delayMs: number;
+  readonly reason: WaitReason;
 
-  constructor(code: ErrorCode, message: string, delayMs: number, options?: PredictqErrorOptions) {
+  constructor(code: ErrorCode, message: string, delayMs: number, reason: WaitReason, options?: PredictqErrorOptions) {
     super(code, message, options);
     this.name = 'WaitError';
     this.delayMs = Math.max(0, Math.ceil(delayMs));
+    this.reason = reason;
   }
+}
+
+/** Any throw as a PredictqError: unknown ones become internal_error (their text is not for clients). */
+export function toPredictqError(err: unknown): PredictqError {
+  return err instanceof PredictqError ? err : new PredictqError('internal_error', 'unexpected failure', { cause: err });
 }

@@ -1,7 +1,7 @@
 // Stage: one LM call, timed, reported as an event whatever its outcome.
 import { PredictqError } from '../errors/index.js';
 import type { LmCaller, LmRequest, LmResponse } from '../lm/index.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock/index.js';
 import type { LmCallEvent, PipelineEvents } from './events.js';
 
 function outcomeOf(err: unknown): LmCallEvent['outcome'] {

@@ -1,11 +1,10 @@
 // Typed pipeline events. Metrics, logs and cost records subscribe to these instead of being
 // sprinkled through the stages.
 import { EventEmitter } from 'node:events';
-import type { CostEventMap } from '../cost/index.js';
-import type { PredictqError } from '../errors/index.js';
+import type { CacheLevel } from '../cache/index.js';
 import type { LmUsage } from '../lm/index.js';
-import type { PredictionJobData, PredictionResult } from '../queue/index.js';
-import type { CACHE_LEVELS } from '../telemetry/metrics.js';
+import type { PredictionJobData } from '../queue/index.js';
+import type { Outcome } from './outcome.js';
 
 export interface LmCallEvent {
   route: string;
@@ -15,30 +14,27 @@ export interface LmCallEvent {
   usage?: LmUsage;
 }
 
-/** The cache stage's verdict for one prediction (cache/cache-stage.ts). */
+/** The cache stage's verdict for one prediction. */
 export interface CacheLookupEvent {
   route: string;
   model: string;
   outcome: 'hit' | 'miss' | 'bypass' | 'refresh';
-  level: (typeof CACHE_LEVELS)[number] | null;
+  level: CacheLevel | null;
 }
 
-export interface PredictionEvent {
+/** How one run of a prediction job ended: the outcome the job processor acts on. */
+export interface OutcomeEvent {
   jobId: string;
-  data: PredictionJobData;
+  /** Undefined when the job data could not be read. */
+  data: PredictionJobData | undefined;
+  outcome: Outcome;
   durationMs: number;
-  result?: PredictionResult;
-  error?: PredictqError;
-  /** On failure: the queue will run this job again (a retryable error with attempts left). */
-  willRetry?: boolean;
 }
 
-/** Cost and budget events (cost:*, budget:*) come from the cost stage (cost/cost-events.ts). */
-export interface PipelineEventMap extends CostEventMap {
+export interface PipelineEventMap {
   'lm:call': [LmCallEvent];
   'cache:lookup': [CacheLookupEvent];
-  'prediction:succeeded': [PredictionEvent];
-  'prediction:failed': [PredictionEvent];
+  'prediction:outcome': [OutcomeEvent];
 }
 
 export class PipelineEvents extends EventEmitter<PipelineEventMap> {}

@@ -6,3 +6,5 @@ export * from './parse-reply.js';
 export * from './predict.js';
 export * from './chain-of-thought.js';
 export * from './load-dspy-program.js';
+export * from './json-depth.js';
+export * from './check-value.js';

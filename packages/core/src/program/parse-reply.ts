@@ -4,6 +4,7 @@
 
 import { ParseError } from '../errors/index.js';
 import { parseFieldValue } from './coerce-value.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { pySplitLines, pyStrip } from './python-text.js';
 import type { Signature } from './types.js';
 
@@ -26,6 +27,10 @@ export function parseReply(sig: Signature, text: string): Record<string, unknown
       throw new ParseError(`output field "${field.name}" is not a valid ${field.annotation}: ${parsed.reason}`, {
         details: { field: field.name },
       });
+    }
+    // A result is stored and served as JSON; what nests this deep is not an answer.
+    if (nestsDeeperThan(parsed.value)) {
+      throw new ParseError(`output field "${field.name}" nests deeper than ${MAX_JSON_DEPTH} levels`, { details: { field: field.name } });
     }
     values.push([field.name, parsed.value]);
   }

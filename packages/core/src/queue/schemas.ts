@@ -1,6 +1,7 @@
 // What a prediction job carries and what it returns. The job's return value is the source of
 // truth for a result. No secret ever goes into job data.
 import { z } from 'zod';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../program/json-depth.js';
 import { CACHE_LEVELS } from '../telemetry/metrics.js';
 
 export const SamplingParamsSchema = z
@@ -16,34 +17,39 @@ export const SamplingParamsSchema = z
   })
   .strict();
 
-export const PredictionJobDataSchema = z.object({
-  v: z.literal(1),
-  tenant: z.string(),
-  request_id: z.string(),
-  program: z.string().nullable(),
-  program_version: z.string().nullable(),
-  module: z.enum(['Predict', 'ChainOfThought']),
-  signature: z.string(),
-  instructions: z.string().optional(),
-  demos: z.array(z.record(z.string(), z.unknown())).default([]),
-  inputs: z.record(z.string(), z.unknown()),
-  route: z.string(),
-  model: z.string(),
-  params: SamplingParamsSchema,
-  cache: z.enum(['default', 'no-store', 'refresh']).default('default'),
-  /** Per-request cache TTL override, seconds. */
-  cache_ttl_s: z.number().int().positive().max(30 * 86_400).optional(),
-  callback_url: z.string().optional(),
-  metadata: z.record(z.string(), z.string()).optional(),
-  priority: z.enum(['interactive', 'batch']).default('interactive'),
-  fallback: z.record(z.string(), z.unknown()).optional(),
-  variant: z.string().nullable().default(null),
-  /** Hash of the request body, so a reused Idempotency-Key with another body is caught. */
-  request_hash: z.string().optional(),
-  created_at: z.number(),
-  /** W3C trace context of the request that enqueued this job (only when tracing is on). */
-  trace: z.object({ traceparent: z.string().max(128), tracestate: z.string().max(512).optional() }).optional(),
-});
+export const PredictionJobDataSchema = z
+  .object({
+    v: z.literal(1),
+    tenant: z.string(),
+    request_id: z.string(),
+    program: z.string().nullable(),
+    program_version: z.string().nullable(),
+    module: z.enum(['Predict', 'ChainOfThought']),
+    signature: z.string(),
+    instructions: z.string().optional(),
+    demos: z.array(z.record(z.string(), z.unknown())).default([]),
+    inputs: z.record(z.string(), z.unknown()),
+    route: z.string(),
+    model: z.string(),
+    params: SamplingParamsSchema,
+    cache: z.enum(['default', 'no-store', 'refresh']).default('default'),
+    /** Per-request cache TTL override, seconds. */
+    cache_ttl_s: z.number().int().positive().max(30 * 86_400).optional(),
+    callback_url: z.string().optional(),
+    metadata: z.record(z.string(), z.string()).optional(),
+    priority: z.enum(['interactive', 'batch']).default('interactive'),
+    fallback: z.record(z.string(), z.unknown()).optional(),
+    variant: z.string().nullable().default(null),
+    /** Hash of the request body, so a reused Idempotency-Key with another body is caught. */
+    request_hash: z.string().optional(),
+    created_at: z.number(),
+    /** When the prediction gives up waiting (ms since epoch); default: created_at + queue.deadline_s. */
+    deadline_at: z.number().optional(),
+    /** W3C trace context of the request that enqueued this job (only when tracing is on). */
+    trace: z.object({ traceparent: z.string().max(128), tracestate: z.string().max(512).optional() }).optional(),
+  })
+  // The stages recurse over inputs, demos and fallback: a hand-made job is bounded like a request.
+  .refine((data) => !nestsDeeperThan(data), { message: `job data nests deeper than ${MAX_JSON_DEPTH} levels` });
 
 export type PredictionJobData = z.infer<typeof PredictionJobDataSchema>;
 

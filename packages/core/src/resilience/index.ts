@@ -7,5 +7,3 @@ export * from './lm-guard.js';
 export * from './rate-limits.js';
 export * from './resilience-events.js';
 export * from './route-breaker.js';
-export * from './token-estimate.js';
-export * from './degraded-result.js';

@@ -47,7 +47,7 @@ export class LmGuard {
         new RouteBreaker({ route: route.name, settings: route.breaker, callTimeoutMs: callTimeoutMs(route), store, events: this.events }),
       ]),
     );
-    this.limits = new RateLimits(redis, config.key_prefix, config.routes, this.events);
+    this.limits = new RateLimits(redis, config.key_prefix, config.routes);
   }
 
   async run<T>(request: GuardedCall<T>): Promise<T> {

@@ -4,11 +4,10 @@
 // cache hits never come here.
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { PredictqError, WaitError } from '../errors/index.js';
+import { PredictqError, WaitError, type WaitReason } from '../errors/index.js';
 import type { RouteConfig } from '../config/index.js';
 import { withJitter } from './backoff.js';
 import { defineScripts } from '../redis/index.js';
-import type { ResilienceEvents, WaitReason } from './resilience-events.js';
 
 interface RouteLimiters {
   /** rpm spread over the minute: at most ceil(rpm / 60) in one second. */
@@ -36,13 +35,11 @@ export class RateLimits {
   readonly #redis: Redis & PauseCommands;
   readonly #pausePrefix: string;
   readonly #limiters = new Map<string, RouteLimiters>();
-  readonly #events: ResilienceEvents;
 
-  constructor(redis: Redis, keyPrefix: string, routes: readonly RouteConfig[], events: ResilienceEvents) {
+  constructor(redis: Redis, keyPrefix: string, routes: readonly RouteConfig[]) {
     this.#redis = defineScripts(redis, import.meta.url, { predictqPauseRoute: './lua/pause-route-1.lua' }) as unknown as Redis &
       PauseCommands;
     this.#pausePrefix = `${keyPrefix}:rl:pause:`;
-    this.#events = events;
     const limiter = (name: string, points: number, duration: number) =>
       new RateLimiterRedis({ storeClient: redis, keyPrefix: `${keyPrefix}:rl:${name}`, points, duration });
     for (const route of routes) {
@@ -119,8 +116,6 @@ export class RateLimits {
   }
 
   #wait(route: string, reason: WaitReason, ms: number): WaitError {
-    const delayMs = withJitter(ms);
-    this.#events.emit('wait', { route, reason, delayMs });
-    return new WaitError('lm_rate_limited', `route "${route}" is rate-limited; the job waits for its window`, delayMs);
+    return new WaitError('lm_rate_limited', `route "${route}" is rate-limited; the job waits for its window`, withJitter(ms), reason);
   }
 }

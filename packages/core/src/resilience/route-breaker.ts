@@ -170,9 +170,7 @@ export class RouteBreaker {
   }
 
   #wait(ms: number, cause?: unknown): WaitError {
-    const delayMs = withJitter(ms);
-    this.#events.emit('wait', { route: this.route, reason: 'circuit_open', delayMs });
-    return new WaitError('lm_circuit_open', `the circuit breaker of route "${this.route}" is open`, delayMs, {
+    return new WaitError('lm_circuit_open', `the circuit breaker of route "${this.route}" is open`, withJitter(ms), 'circuit_open', {
       ...(cause === undefined ? {} : { cause }),
     });
   }

@@ -119,7 +119,7 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
     }),
     lmWaits: new Counter({
       name: 'dspy_lm_waits_total',
-      help: 'Jobs requeued without spending an attempt, by route and reason (circuit_open, rate_window, lm_429)',
+      help: 'Jobs requeued without spending an attempt, by route and reason (circuit_open, rate_window, lm_429, budget, redis)',
       labelNames: ['route', 'reason'],
       registers,
     }),

@@ -1,9 +1,10 @@
-// Cache keys: everything that changes the answer changes the key; nothing else does.
+// Cache keys of predictions: everything that changes the answer changes the key; nothing else does.
 import { describe, expect, it } from 'vitest';
+import { cacheKey, canonicalJson } from '../cache/index.js';
 import { loadConfig } from '../config/index.js';
 import type { PredictionJobData } from '../queue/index.js';
-import { bypassReason, cacheKey, cacheRequestFor } from './cache-key.js';
-import { canonicalJson } from './canonical-json.js';
+import { bypassReason, cacheRequestFor } from './cache-request.js';
+import { preparePrediction } from './prepare.js';
 
 const config = loadConfig(
   {},
@@ -44,9 +45,13 @@ function data(overrides: Partial<PredictionJobData> = {}): PredictionJobData {
   };
 }
 
+function requestOf(d: PredictionJobData) {
+  const { route, messages, params } = preparePrediction(config, d);
+  return cacheRequestFor(config, d, route, messages, params);
+}
+
 function key(d: PredictionJobData, g = gens): string {
-  const route = config.routes.find((r) => r.name === d.route)!;
-  return cacheKey(cacheRequestFor(config, d, route), g);
+  return cacheKey(requestOf(d), g);
 }
 
 describe('canonicalJson', () => {
@@ -96,8 +101,8 @@ describe('cache keys', () => {
     expect(key(data({ tenant: 'other' }))).not.toBe(key(data()));
     const shared = (tenant: string) => data({ tenant, program: 'shared', program_version: '1' });
     expect(key(shared('other'))).toBe(key(shared('acme')));
-    expect(cacheRequestFor(config, shared('x'), config.routes[0]!).scope).toBe('shared');
-    expect(cacheRequestFor(config, data(), config.routes[0]!).scope).toBe('tenant:acme');
+    expect(requestOf(shared('x')).scope).toBe('shared');
+    expect(requestOf(data()).scope).toBe('tenant:acme');
   });
 
   it('change with the program version and with every generation counter', () => {

@@ -1,7 +1,8 @@
-// Prompt tokens estimated before the call, for the budget's worst case. gpt-tokenizer
-// (o200k, GPT-4o chat framing) is exact for OpenAI's current models and the simulator.
+// Prompt tokens estimated before the call: the budget's worst case and the TPM admission both
+// use this one estimate. gpt-tokenizer (o200k, GPT-4o chat framing) is exact for OpenAI's
+// current models and the simulator.
 import { encodeChat } from 'gpt-tokenizer';
-import type { ChatMessage } from '../lm/index.js';
+import type { ChatMessage } from './lm-client.js';
 
 /** Special-token text in user content is counted as plain text instead of throwing. */
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };

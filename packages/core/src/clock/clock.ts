@@ -1,4 +1,4 @@
-/** The time source every stage uses, so tests can inject a fake one. */
+/** The time source every mechanism and stage takes, so tests can inject a fake one. */
 export interface Clock {
   now(): number;
 }

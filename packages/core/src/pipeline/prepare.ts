@@ -1,0 +1,34 @@
+// The prompt stage, shared by the producer (to validate a request and reuse the rendering) and
+// the worker: the job's route, its DSPy module, the chat messages it renders and the sampling
+// parameters the LM is sent.
+import { routeNamed, type Config, type RouteConfig } from '../config/index.js';
+import { ValidationError } from '../errors/index.js';
+import type { ChatMessage, SamplingParams } from '../lm/index.js';
+import { ChainOfThought, Predict } from '../program/index.js';
+import type { PredictionJobData } from '../queue/index.js';
+
+export interface PreparedPrediction {
+  route: RouteConfig;
+  module: Predict;
+  messages: ChatMessage[];
+  /** What the LM is sent: max_tokens defaulted from the route. */
+  params: SamplingParams & { max_tokens: number };
+}
+
+export function buildModule(data: Pick<PredictionJobData, 'module' | 'signature' | 'instructions' | 'demos'>): Predict {
+  const options = { ...(data.instructions === undefined ? {} : { instructions: data.instructions }), demos: data.demos };
+  return data.module === 'ChainOfThought' ? new ChainOfThought(data.signature, options) : new Predict(data.signature, options);
+}
+
+/** Throws invalid_signature / invalid_input for a bad program or inputs, unknown_model for a route this process lacks. */
+export function preparePrediction(config: Config, data: PredictionJobData): PreparedPrediction {
+  const route = routeNamed(config, data.route);
+  if (!route) throw new ValidationError('unknown_model', `route "${data.route}" is not configured on this process`);
+  const module = buildModule(data);
+  return {
+    route,
+    module,
+    messages: module.messages(data.inputs),
+    params: { ...data.params, max_tokens: data.params.max_tokens ?? route.default_max_tokens },
+  };
+}
