@@ -23,16 +23,28 @@ export async function freePort(): Promise<number> {
 export interface PrivateRedis {
   url: string;
   port: number;
+  dir: string;
   process: ChildProcess;
-  stop(): Promise<void>;
+  /** SIGKILL; `keepData` leaves the data directory for a restart on the same port. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+  /** Kill -9 and start again on the same port and data (with `persist`, nothing is lost). */
+  restart(): Promise<PrivateRedis>;
 }
 
-export async function startRedis(port?: number): Promise<PrivateRedis> {
+export interface RedisOptions {
+  /** Append-only file fsynced on every write, so a kill -9 and restart keeps every write. */
+  persist?: boolean;
+  /** Data directory (a restart passes the old one). */
+  dir?: string;
+}
+
+export async function startRedis(port?: number, options: RedisOptions = {}): Promise<PrivateRedis> {
   const chosen = port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'predictq-redis-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'predictq-redis-'));
+  const persistence = options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   const child = spawn(
     'redis-server',
-    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir],
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${chosen}`;
@@ -52,18 +64,26 @@ export async function startRedis(port?: number): Promise<PrivateRedis> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+  const kill = async () => {
+    // Safe to call twice, and after the process was killed some other way.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
   return {
     url,
     port: chosen,
+    dir,
     process: child,
-    async stop() {
-      // Safe to call twice, and after the process was killed some other way.
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGKILL');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
+    async stop({ keepData = false } = {}) {
+      await kill();
+      if (!keepData) rmSync(dir, { recursive: true, force: true });
+    },
+    async restart() {
+      await kill();
+      return startRedis(chosen, { ...options, dir });
     },
   };
 }
