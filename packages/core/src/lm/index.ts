@@ -1,2 +1,3 @@
 export * from './lm-client.js';
 export * from './retry-after.js';
+export * from './count-tokens.js';
