@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: the whole predictq stack on one machine. Uses REDIS_URL when it answers, else
 // starts a private redis-server; uses OPENAI_BASE_URL when set, else starts the LM simulator;
-// then the producer and PREDICTQ_WORKERS workers. Ctrl-C stops everything.
+// then the producer and PREDICTQ_WORKERS workers. A worker that exits leaves the rest serving;
+// the essential processes (the private redis-server, the simulator, the producer) exiting
+// stops the stack. Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -33,18 +35,33 @@ async function redisAnswers(url) {
   }
 }
 
-function start(name, command, args, extraEnv = {}) {
+const workerProcesses = [];
+
+function start(name, command, args, { env: extraEnv = {}, essential = true } = {}) {
+  if (stopping) return undefined;
   const child = spawn(command, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'inherit', 'inherit'] });
+  say(`started ${name} (pid ${child.pid})`);
+  child.on('error', (err) => {
+    if (!stopping) fail(`${name} could not run: ${err.message}; stopping the stack`);
+  });
   child.on('exit', (code, signal) => {
-    if (!stopping) fail(`${name} exited (${signal ?? code}); stopping the stack`);
+    if (stopping) return;
+    const how = signal ?? code;
+    if (essential) return fail(`${name} exited (${how}); stopping the stack`);
+    // No restarts here: a lost worker is reported, and the queue keeps its jobs for the others.
+    const left = workerProcesses.filter(isRunning).length;
+    if (left > 0) say(`${name} exited (${how}); the producer and the other workers keep running`);
+    else console.error(`[predictq] ${name} exited (${how}); NO WORKER IS LEFT: the producer keeps accepting predictions, but they stay queued until a worker runs (restart \`npm start\` to get workers back)`);
   });
   children.push(child);
   return child;
 }
 
+const isRunning = (child) => child.exitCode === null && child.signalCode === null;
+
 async function waitFor(url, what, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !stopping) {
     try {
       const res = await fetch(url);
       if (res.ok) return;
@@ -53,16 +70,16 @@ async function waitFor(url, what, timeoutMs = 20_000) {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  fail(`${what} did not come up at ${url}`);
+  if (!stopping) fail(`${what} did not come up at ${url}`);
 }
 
 let stopping = false;
 function stopAll(code = 0) {
   if (stopping) return;
   stopping = true;
-  for (const child of [...children].reverse()) child.kill('SIGTERM');
+  for (const child of [...children].reverse()) if (isRunning(child)) child.kill('SIGTERM');
   setTimeout(() => process.exit(code), 3000).unref();
-  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() => process.exit(code));
+  Promise.all(children.map((c) => (isRunning(c) ? new Promise((r) => c.once('exit', r)) : null))).then(() => process.exit(code));
 }
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
@@ -93,7 +110,7 @@ const simPort = env.LM_SIM_PORT || '3100';
 if (env.OPENAI_BASE_URL || env.PREDICTQ_CONFIG) {
   say(`LM: ${env.OPENAI_BASE_URL ?? `routes from ${env.PREDICTQ_CONFIG}`}`);
 } else {
-  start('lm-sim', process.execPath, ['apps/lm-sim/dist/main.js'], { LM_SIM_PORT: simPort });
+  start('lm-sim', process.execPath, ['apps/lm-sim/dist/main.js'], { env: { LM_SIM_PORT: simPort } });
   await waitFor(`http://127.0.0.1:${simPort}/v1/models`, 'the LM simulator');
   say(`no LM configured (OPENAI_BASE_URL is not set): started the LM simulator on http://127.0.0.1:${simPort}/v1`);
 }
@@ -106,17 +123,21 @@ if (!env.PREDICTQ_ADMIN_KEY) {
 
 // 4. Producer and workers
 const port = env.PORT || '3000';
-start('producer', process.execPath, ['apps/producer/dist/main.js'], { PORT: port });
+start('producer', process.execPath, ['apps/producer/dist/main.js'], { env: { PORT: port } });
 const workers = Number(env.PREDICTQ_WORKERS || '1');
 if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail('PREDICTQ_WORKERS must be a whole number from 1 to 64');
 const metricsBase = Number(env.WORKER_METRICS_PORT || '9464');
 for (let i = 0; i < workers; i++) {
-  start(`worker ${i + 1}`, process.execPath, ['apps/worker/dist/main.js'], { WORKER_METRICS_PORT: String(metricsBase === 0 ? 0 : metricsBase + i) });
+  const metricsPort = metricsBase === 0 ? 0 : metricsBase + i;
+  const worker = start(`worker ${i + 1}`, process.execPath, ['apps/worker/dist/main.js'], { env: { WORKER_METRICS_PORT: String(metricsPort) }, essential: false });
+  if (worker) workerProcesses.push(worker);
 }
 await waitFor(`http://127.0.0.1:${port}/ready`, 'the producer');
 
-say('ready:');
-say(`  API          http://127.0.0.1:${port}/v1/predictions`);
-say(`  bull-board   http://127.0.0.1:${port}/admin/queues  (any user name, password: the admin key)`);
-say(`  metrics      http://127.0.0.1:${port}/metrics, workers on port ${metricsBase}${workers > 1 ? `..${metricsBase + workers - 1}` : ''}`);
-say(`  try:  curl -s localhost:${port}/v1/predictions -H 'Prefer: wait=10' -d '{"signature":"question -> answer","inputs":{"question":"What is the capital of France?"}}'`);
+if (!stopping) {
+  say('ready:');
+  say(`  API          http://127.0.0.1:${port}/v1/predictions`);
+  say(`  bull-board   http://127.0.0.1:${port}/admin/queues  (any user name, password: the admin key)`);
+  say(`  metrics      http://127.0.0.1:${port}/metrics, workers on port ${metricsBase}${workers > 1 ? `..${metricsBase + workers - 1}` : ''}`);
+  say(`  try:  curl -s localhost:${port}/v1/predictions -H 'Prefer: wait=10' -d '{"signature":"question -> answer","inputs":{"question":"What is the capital of France?"}}'`);
+}
