@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// `npm start`: the whole predictq stack on one machine. Uses REDIS_URL when it answers, else
-// starts a private redis-server; uses OPENAI_BASE_URL when set, else starts the LM simulator;
-// then the producer and PREDICTQ_WORKERS workers. A worker that exits leaves the rest serving;
-// the essential processes (the private redis-server, the simulator, the producer) exiting
-// stops the stack. Ctrl-C stops everything.
+// `npm start`: the whole predictq stack on one machine. Reads the configuration the apps will
+// read; uses its Redis when it answers, else starts a private redis-server; starts the LM
+// simulator when a route points at it; then the producer and PREDICTQ_WORKERS workers.
+// A worker that exits leaves the rest serving; the essential processes (the private
+// redis-server, the simulator, the producer) exiting stops the stack. Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -16,9 +16,24 @@ const env = { ...process.env };
 const children = [];
 const say = (msg) => console.log(`[predictq] ${msg}`);
 
+/** A bad setting found before anything started: the message, exit 2 (as the apps do). */
+function refuse(msg) {
+  console.error(`[predictq] ${msg}`);
+  process.exit(2);
+}
+
 function fail(msg) {
   console.error(`[predictq] ${msg}`);
   stopAll(1);
+}
+
+async function loadCore() {
+  try {
+    return await import('../packages/core/dist/index.js');
+  } catch (err) {
+    if (err?.code === 'ERR_MODULE_NOT_FOUND') refuse('packages/core is not built: run `npm run build` first (`npm start` does)');
+    throw err;
+  }
 }
 
 async function redisAnswers(url) {
@@ -84,20 +99,32 @@ function stopAll(code = 0) {
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
+// 0. The configuration, exactly as the apps will load it, so a bad one stops us first.
+const { ConfigError, SIM_MODEL, loadConfig } = await loadCore();
+let config;
+try {
+  config = loadConfig(env);
+} catch (err) {
+  if (err instanceof ConfigError) refuse(err.message);
+  throw err;
+}
+const workers = Number(env.PREDICTQ_WORKERS || '1');
+if (!Number.isInteger(workers) || workers < 1 || workers > 64) refuse('PREDICTQ_WORKERS must be a whole number from 1 to 64');
+
 // 1. Redis
-const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379';
+const redisUrl = config.redis_url;
 if (await redisAnswers(redisUrl)) {
   say(`using Redis at ${redisUrl}`);
 } else {
   if (spawnSync('redis-server', ['--version']).error) {
-    fail(`Redis at ${redisUrl} does not answer and redis-server is not installed: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL`);
+    refuse(`Redis at ${redisUrl} does not answer and redis-server is not installed: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL`);
   }
   const port = new URL(redisUrl).port || '6379';
   const dir = join(root, '.predictq', 'redis');
   mkdirSync(dir, { recursive: true });
   start('redis-server', 'redis-server', ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '']);
   const deadline = Date.now() + 10_000;
-  while (!(await redisAnswers(`redis://127.0.0.1:${port}`))) {
+  while (!stopping && !(await redisAnswers(`redis://127.0.0.1:${port}`))) {
     if (Date.now() > deadline) fail('the private redis-server did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -105,14 +132,29 @@ if (await redisAnswers(redisUrl)) {
   say(`Redis at ${redisUrl} did not answer: started a private redis-server on port ${port} (data in .predictq/redis)`);
 }
 
-// 2. The LM
-const simPort = env.LM_SIM_PORT || '3100';
-if (env.OPENAI_BASE_URL || env.PREDICTQ_CONFIG) {
-  say(`LM: ${env.OPENAI_BASE_URL ?? `routes from ${env.PREDICTQ_CONFIG}`}`);
-} else {
-  start('lm-sim', process.execPath, ['apps/lm-sim/dist/main.js'], { env: { LM_SIM_PORT: simPort } });
-  await waitFor(`http://127.0.0.1:${simPort}/v1/models`, 'the LM simulator');
-  say(`no LM configured (OPENAI_BASE_URL is not set): started the LM simulator on http://127.0.0.1:${simPort}/v1`);
+// 2. The LM: the simulator runs when any route points at its URL, whichever way that came
+// about (no LM configured at all, a config file without routes, or a route naming it).
+const simPort = config.lm_sim_port;
+const simUrl = `http://127.0.0.1:${simPort}/v1`;
+const isSimUrl = (baseUrl) => {
+  try {
+    const url = new URL(baseUrl);
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost'].includes(url.hostname) && port === simPort && url.pathname.replace(/\/+$/, '') === '/v1';
+  } catch {
+    return false;
+  }
+};
+const simRoutes = config.routes.filter((r) => isSimUrl(r.base_url));
+for (const route of config.routes) say(`LM route ${route.name} (${route.model}): ${route.base_url}${simRoutes.includes(route) ? ' (the LM simulator)' : ''}`);
+if (simRoutes.length > 0) {
+  start('lm-sim', process.execPath, ['apps/lm-sim/dist/main.js'], { env: { LM_SIM_PORT: String(simPort) } });
+  await waitFor(`${simUrl}/models`, 'the LM simulator');
+  const fallback = simRoutes.length === 1 && config.routes.length === 1 && simRoutes[0].name === 'default' && simRoutes[0].model === SIM_MODEL && !env.OPENAI_BASE_URL;
+  const why = fallback
+    ? `no LM is configured (OPENAI_BASE_URL is not set${env.PREDICTQ_CONFIG ? ` and ${env.PREDICTQ_CONFIG} has no routes` : ''})`
+    : `route${simRoutes.length > 1 ? 's' : ''} ${simRoutes.map((r) => r.name).join(', ')} point${simRoutes.length > 1 ? '' : 's'} at it`;
+  say(`${why}: started the LM simulator on ${simUrl}`);
 }
 
 // 3. Admin key for bull-board and /admin
@@ -122,11 +164,9 @@ if (!env.PREDICTQ_ADMIN_KEY) {
 }
 
 // 4. Producer and workers
-const port = env.PORT || '3000';
-start('producer', process.execPath, ['apps/producer/dist/main.js'], { env: { PORT: port } });
-const workers = Number(env.PREDICTQ_WORKERS || '1');
-if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail('PREDICTQ_WORKERS must be a whole number from 1 to 64');
-const metricsBase = Number(env.WORKER_METRICS_PORT || '9464');
+const port = config.port;
+start('producer', process.execPath, ['apps/producer/dist/main.js'], { env: { PORT: String(port) } });
+const metricsBase = config.worker_metrics_port;
 for (let i = 0; i < workers; i++) {
   const metricsPort = metricsBase === 0 ? 0 : metricsBase + i;
   const worker = start(`worker ${i + 1}`, process.execPath, ['apps/worker/dist/main.js'], { env: { WORKER_METRICS_PORT: String(metricsPort) }, essential: false });

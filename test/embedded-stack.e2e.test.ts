@@ -1,7 +1,10 @@
 // `npm start` (scripts/start.mjs, running the built apps) as a real process: a worker that dies
-// leaves the producer and the other workers serving.
+// leaves the producer and the other workers serving, the simulator runs whenever a route
+// points at it, and start-up errors name the setting instead of stopping the stack.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { request, until } from './utils/http.js';
 import { freePortRun, holdPort, type HeldPort } from './utils/ports.js';
@@ -83,20 +86,26 @@ async function workersReady(stack: EmbeddedStack, count: number) {
   await until(async () => stack.proc.lines.filter((l) => l.includes('worker ready')).length >= count);
 }
 
-describe('npm start with two workers', () => {
+describe('npm start with a config file without routes, and two workers', () => {
   let stack: EmbeddedStack;
+  let dir: string;
   beforeAll(async () => {
-    stack = await startEmbeddedStack();
+    dir = mkdtempSync(join(tmpdir(), 'predictq-embedded-'));
+    const configPath = join(dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify({ queue: { lock_duration_ms: 3000, stalled_interval_ms: 1000 }, shutdown_timeout_ms: 2000 }));
+    stack = await startEmbeddedStack({ PREDICTQ_CONFIG: configPath });
     await workersReady(stack, 2);
   });
   afterAll(async () => {
     await stack?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves a prediction', async () => {
+  it('starts the simulator the default route points at, and a prediction succeeds', async () => {
     const res = await predict(stack.url);
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('succeeded');
+    expect(stack.proc.lines.some((l) => l.startsWith('[predictq] started lm-sim (pid '))).toBe(true);
   });
 
   it('keeps serving after kill -9 of one worker', async () => {
@@ -146,5 +155,24 @@ describe('npm start with a worker metrics port already taken', () => {
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('succeeded');
     expect(stack.proc.child.exitCode).toBeNull();
+  });
+});
+
+describe('npm start with a bad config file', () => {
+  it('exits 2 with the config error, before starting anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'predictq-embedded-'));
+    const configPath = join(dir, 'config.json');
+    writeFileSync(configPath, '{"routes": [');
+    const proc = startNode('start.mjs', ['scripts/start.mjs'], { PREDICTQ_CONFIG: configPath, REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const code = await new Promise<number | null>((resolve) => proc.child.once('close', resolve));
+      expect(code).toBe(2);
+      expect(proc.lines.join('\n')).toMatch(/^\[predictq\] PREDICTQ_CONFIG: .* is not a JSON object/m);
+      expect(proc.lines.some((l) => l.startsWith('[predictq] started '))).toBe(false);
+      expect(proc.lines.some((l) => /^\s+at /.test(l))).toBe(false);
+    } finally {
+      await proc.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
