@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { request, until } from './utils/http.js';
 import { freePortRun, holdPort, type HeldPort } from './utils/ports.js';
 import { startNode, type AppProcess } from './utils/processes.js';
@@ -163,16 +163,16 @@ describe('npm start with a bad config file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'predictq-embedded-'));
     const configPath = join(dir, 'config.json');
     writeFileSync(configPath, '{"routes": [');
-    const proc = startNode('start.mjs', ['scripts/start.mjs'], { PREDICTQ_CONFIG: configPath, REDIS_URL: 'redis://127.0.0.1:1' });
-    try {
-      const code = await new Promise<number | null>((resolve) => proc.child.once('close', resolve));
-      expect(code).toBe(2);
-      expect(proc.lines.join('\n')).toMatch(/^\[predictq\] PREDICTQ_CONFIG: .* is not a JSON object/m);
-      expect(proc.lines.some((l) => l.startsWith('[predictq] started '))).toBe(false);
-      expect(proc.lines.some((l) => /^\s+at /.test(l))).toBe(false);
-    } finally {
-      await proc.stop('SIGKILL');
+    const stack = await startEmbeddedStack({ PREDICTQ_CONFIG: configPath });
+    // Runs even when the test times out waiting for an exit that never comes.
+    onTestFinished(async () => {
+      await stack.stop();
       rmSync(dir, { recursive: true, force: true });
-    }
+    });
+    const code = await new Promise<number | null>((resolve) => stack.proc.child.once('close', resolve));
+    expect(code).toBe(2);
+    expect(stack.proc.lines.join('\n')).toMatch(/^\[predictq\] PREDICTQ_CONFIG: .* is not a JSON object/m);
+    expect(stack.proc.lines.some((l) => l.startsWith('[predictq] started '))).toBe(false);
+    expect(stack.proc.lines.some((l) => /^\s+at /.test(l))).toBe(false);
   });
 });

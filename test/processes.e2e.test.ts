@@ -1,7 +1,7 @@
 // Process life cycle: a bad setting or a taken port stops start-up naming it; SIGTERM lets
 // active jobs finish.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { request, until } from './utils/http.js';
 import { holdPort } from './utils/ports.js';
 import { startApp } from './utils/processes.js';
@@ -33,14 +33,14 @@ describe('start-up with a taken port', () => {
         WORKER_METRICS_PORT: '0',
         [setting]: String(held.port),
       });
-      try {
-        const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
-        expect(code).toBe(2);
-        expect(proc.lines.join('\n')).toMatch(new RegExp(`^predictq ${app}: ${setting} ${held.port} is already in use; set ${setting} `, 'm'));
-      } finally {
+      // Runs even when the test times out waiting for an exit that never comes.
+      onTestFinished(async () => {
         await proc.stop('SIGKILL');
         await held.release();
-      }
+      });
+      const code = await new Promise<number | null>((resolve) => proc.child.once('close', resolve));
+      expect(code).toBe(2);
+      expect(proc.lines.join('\n')).toMatch(new RegExp(`^predictq ${app}: ${setting} ${held.port} is already in use; set ${setting} `, 'm'));
     });
   }
 });
