@@ -1,6 +1,9 @@
-// Process life cycle: a bad setting stops start-up naming it; SIGTERM lets active jobs finish.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// Process life cycle: a bad setting or a taken port stops start-up naming it; SIGTERM lets
+// active jobs finish.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { request, until } from './utils/http.js';
+import { holdPort } from './utils/ports.js';
 import { startApp } from './utils/processes.js';
 import { startStack, type Stack } from './utils/stack.js';
 
@@ -11,6 +14,33 @@ describe('start-up with a bad setting', () => {
       const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
       expect(code).toBe(2);
       expect(proc.lines.join('\n')).toMatch(/(PORT|WORKER_METRICS_PORT) must be a whole number/);
+    });
+  }
+});
+
+describe('start-up with a taken port', () => {
+  const cases = [
+    { app: 'producer', setting: 'PORT' },
+    { app: 'worker', setting: 'WORKER_METRICS_PORT' },
+  ] as const;
+  for (const { app, setting } of cases) {
+    it(`${app} exits with code 2 and names ${setting}`, async () => {
+      const held = await holdPort();
+      const proc = startApp(app, {
+        REDIS_URL: inject('redisUrl'),
+        PREDICTQ_KEY_PREFIX: `t${randomUUID().slice(0, 8)}`,
+        PORT: '0',
+        WORKER_METRICS_PORT: '0',
+        [setting]: String(held.port),
+      });
+      // Runs even when the test times out waiting for an exit that never comes.
+      onTestFinished(async () => {
+        await proc.stop('SIGKILL');
+        await held.release();
+      });
+      const code = await new Promise<number | null>((resolve) => proc.child.once('close', resolve));
+      expect(code).toBe(2);
+      expect(proc.lines.join('\n')).toMatch(new RegExp(`^predictq ${app}: ${setting} ${held.port} is already in use; set ${setting} `, 'm'));
     });
   }
 });

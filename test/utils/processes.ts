@@ -1,7 +1,8 @@
 // Spawns predictq apps as real processes, running their TypeScript source (tsx, with the
-// "source" export condition so workspace packages resolve to src/ too).
+// "source" export condition so workspace packages resolve to src/ too), or any node script.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -29,27 +30,27 @@ export async function workerMetrics(worker: AppProcess): Promise<string> {
 }
 
 export function startApp(app: 'producer' | 'worker' | 'lm-sim', env: Record<string, string>): AppProcess {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', join(ROOT, 'apps', app, 'src', 'main.ts')],
-    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  return startNode(app, ['--conditions=source', '--import', 'tsx', join(ROOT, 'apps', app, 'src', 'main.ts')], env);
+}
+
+/** `node <args>` in the repository root with the test's environment plus `env`. */
+export function startNode(name: string, args: string[], env: Record<string, string>): AppProcess {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
-  const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (!line) continue;
-      lines.push(line);
-      for (const waiter of [...waiters]) {
-        if (waiter.pattern.test(line)) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(line);
-        }
+  const onLine = (line: string) => {
+    if (!line) return;
+    lines.push(line);
+    for (const waiter of [...waiters]) {
+      if (waiter.pattern.test(line)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
       }
     }
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  // Whole lines only: a chunk can end mid-line, and a stack's children write long log lines.
+  createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', onLine);
+  createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', onLine);
   return {
     child,
     lines,
@@ -57,11 +58,11 @@ export function startApp(app: 'producer' | 'worker' | 'lm-sim', env: Record<stri
       const seen = lines.find((l) => pattern.test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${app}: no line matching ${pattern} within ${timeoutMs} ms; got:\n${lines.slice(-20).join('\n')}`)), timeoutMs);
+        const timer = setTimeout(() => reject(new Error(`${name}: no line matching ${pattern} within ${timeoutMs} ms; got:\n${lines.slice(-20).join('\n')}`)), timeoutMs);
         waiters.push({ pattern, resolve: (l) => (clearTimeout(timer), resolve(l)) });
         child.once('exit', (code) => {
           clearTimeout(timer);
-          reject(new Error(`${app} exited with ${code} before printing ${pattern}:\n${lines.slice(-20).join('\n')}`));
+          reject(new Error(`${name} exited with ${code} before printing ${pattern}:\n${lines.slice(-20).join('\n')}`));
         });
       });
     },

@@ -2,9 +2,9 @@
 // type for every output field. ChatAdapter prompts get `[[ ## field ## ]]` sections ending in
 // `[[ ## completed ## ]]`; JSONAdapter prompts (same field list, no output headers) get a JSON
 // object.
+import type { TokenMessage } from '@predictq/core/tokens';
 import { generateValue, parseAnnotation, type SimValue, type TypeNode } from './annotation.js';
 import { createPrng, pick, seedFrom } from './prng.js';
-import type { TokenMessage } from './tokens.js';
 
 export interface OutputField {
   name: string;

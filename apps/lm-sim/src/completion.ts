@@ -1,10 +1,10 @@
 // Builds the simulated chat completion for a validated request: deterministic content,
 // max_tokens truncation and usage counted with the real tokenizer.
 import { randomUUID } from 'node:crypto';
+import { countChatTokens, truncateToTokens, type TokenMessage } from '@predictq/core/tokens';
 import { dspyReply, parseDspyPrompt, topicOf } from './chat-adapter-reply.js';
 import { createPrng, pick, seedFrom, sha256Hex, stableStringify } from './prng.js';
 import { contentKeyOf, toTokenMessages, type ChatCompletionRequest } from './request-schema.js';
-import { countPromptTokens, truncateToTokens, type TokenMessage } from './tokens.js';
 
 export interface ChatCompletion {
   id: string;
@@ -46,7 +46,7 @@ export function simulateCompletion(request: ChatCompletionRequest, nowMs: number
       },
     };
   });
-  const promptTokens = countPromptTokens(messages);
+  const promptTokens = countChatTokens(messages);
   const completionTokens = choices.reduce((sum, c) => sum + c.tokens, 0);
   return {
     id: `chatcmpl-${randomUUID().replace(/-/g, '')}`,

@@ -8,7 +8,7 @@ import { readSimEnv, SimEnvError } from './env.js';
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 function runMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

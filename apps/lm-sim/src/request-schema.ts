@@ -1,7 +1,7 @@
 // The part of an OpenAI chat completion request the simulator reads; everything else
 // (tools, response_format, ...) is accepted and ignored, as a lenient server would.
 import { z } from 'zod';
-import type { TokenMessage } from './tokens.js';
+import type { TokenMessage } from '@predictq/core/tokens';
 
 const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
 

@@ -199,6 +199,13 @@ describe('chat completions', () => {
     expect(reply.usage?.total_tokens).toBe((reply.usage?.prompt_tokens ?? 0) + (reply.usage?.completion_tokens ?? 0));
   });
 
+  it('answers a 300 KB prompt of one repeated character', { timeout: 5000 }, async () => {
+    // gpt-tokenizer alone spends ~40 s counting this prompt, blocking every other request.
+    const reply = await ask('a'.repeat(300_000), { max_tokens: 20 });
+    expect(reply.choices[0]?.message.content).toBeTruthy();
+    expect(reply.usage?.prompt_tokens).toBeGreaterThan(300_000 / 16);
+  });
+
   it('truncates to max_tokens with finish_reason length, keeping the start of the full reply', async () => {
     const full = await ask('Tell me about truncation in detail');
     const fullContent = full.choices[0]?.message.content ?? '';

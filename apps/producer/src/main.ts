@@ -21,14 +21,23 @@ connection.on('ready', () => {
   logger.info('redis is back');
 });
 const producer = createApp({ config, connection, logger, metrics: createMetrics(), secrets: process.env, telemetry: tracing.bullmq });
-const server = producer.app.listen(config.port, config.host, () => {
+// Express 5 hands a listen error (a taken PORT) to this callback instead of throwing.
+const server = producer.app.listen(config.port, config.host, (error?: NodeJS.ErrnoException) => {
+  if (error) return listenFailed(error);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port }, `producer listening on http://127.0.0.1:${port} (API /v1, bull-board /admin/queues)`);
 });
 
+/** A port that cannot be had is a start-up error naming the setting, like a bad value. */
+function listenFailed(error: NodeJS.ErrnoException) {
+  const problem = error.code === 'EADDRINUSE' ? 'is already in use' : `cannot be listened on (${error.code ?? error.message})`;
+  console.error(`predictq producer: PORT ${config.port} ${problem}; set PORT to a free port (0 picks one)`);
+  void shutdown('listen error', 2);
+}
+
 let closing = false;
-async function shutdown(signal: string) {
+async function shutdown(signal: string, exitCode = 0) {
   if (closing) return;
   closing = true;
   logger.info({ signal }, 'shutting down');
@@ -38,7 +47,7 @@ async function shutdown(signal: string) {
   await connection.quit().catch(() => connection.disconnect());
   await tracing.shutdown().catch(() => {});
   clearTimeout(timer);
-  process.exit(0);
+  process.exit(exitCode);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -13,13 +13,19 @@ const connection = createQueueConnection(config.redis_url);
 const worker = createWorker({ config, connection, logger, metrics, secrets: process.env, telemetry: tracing.bullmq });
 let closing = false;
 const server = createMetricsServer(metrics, () => !closing);
+server.on('error', (error: NodeJS.ErrnoException) => {
+  // A port that cannot be had is a start-up error naming the setting, like a bad value.
+  const problem = error.code === 'EADDRINUSE' ? 'is already in use' : `cannot be listened on (${error.code ?? error.message})`;
+  console.error(`predictq worker: WORKER_METRICS_PORT ${config.worker_metrics_port} ${problem}; set WORKER_METRICS_PORT to a free port (0 picks one)`);
+  void shutdown('listen error', 2);
+});
 server.listen(config.worker_metrics_port, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.worker_metrics_port;
   logger.info({ port, routes: config.routes.map((r) => r.name) }, `worker ready; metrics on http://127.0.0.1:${port}/metrics`);
 });
 
-async function shutdown(signal: string) {
+async function shutdown(signal: string, exitCode = 0) {
   if (closing) return;
   closing = true;
   logger.info({ signal }, 'shutting down');
@@ -27,7 +33,7 @@ async function shutdown(signal: string) {
   server.close();
   await connection.quit().catch(() => connection.disconnect());
   await tracing.shutdown().catch(() => {});
-  process.exit(0);
+  process.exit(exitCode);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
