@@ -13,6 +13,7 @@ import {
   HTTP_ROUTES,
   IngestLimiter,
   PredictqError,
+  countCostEvents,
   createFastConnection,
   microsToUsd,
   traceHttpRequests,
@@ -141,9 +142,9 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   const costConnection = deps.costConnection ?? createFastConnection(config.redis_url);
   if (!deps.costConnection) costConnection.on('error', () => {});
   const cost = new CostTracker({ config, redis: costConnection, ...(deps.now ? { clock: { now: deps.now } } : {}) });
-  cost.events.on('budget:refused', (e) => metrics.budgetRefusals.inc({ budget: e.budget, window: e.window, outcome: e.outcome }));
+  countCostEvents(cost.events, metrics);
   const budgetCheck = createBudgetCheck({ cost, logger });
-  const recordCacheAnswer = createCacheSavings({ cost, metrics });
+  const recordCacheAnswer = createCacheSavings(cost);
   stats.budgets = async () =>
     (await cost.budgets.snapshot()).map((b) => ({
       budget: b.budget,

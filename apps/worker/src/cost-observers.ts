@@ -1,29 +1,22 @@
 // Cost metrics and budget log lines, hung off the cost tracker's events. Cache hits are priced
 // here: an ok outcome whose result says cache.hit carries the usage of the call it saved.
-import { microsToUsd, type BudgetState, type CostTracker, type Logger, type Metrics, type PipelineEvents } from '@predictq/core';
+import {
+  countCostEvents,
+  microsToUsd,
+  setBudgetRemaining,
+  type CostTracker,
+  type Logger,
+  type Metrics,
+  type PipelineEvents,
+} from '@predictq/core';
 
 const GAUGE_ATTEMPTS = 5;
 
 export function observeCost(pipelineEvents: PipelineEvents, metrics: Metrics, logger: Logger, cost: CostTracker): void {
   const events = cost.events;
-  const setRemaining = (states: readonly BudgetState[]) => {
-    for (const s of states) {
-      metrics.budgetRemaining.set({ budget: s.budget, window: s.window }, microsToUsd(Math.max(0, s.limitMicros - s.spentMicros)));
-    }
-  };
-
-  events.on('cost:settled', (e) => {
-    if (e.costMicros > 0) metrics.costUsd.inc({ model: e.model }, microsToUsd(e.costMicros));
-    setRemaining(e.budgets);
-  });
-  events.on('cost:saved', (e) => {
-    if (e.savedMicros > 0) metrics.costSavedUsd.inc({ model: e.model }, microsToUsd(e.savedMicros));
-    if (e.savedTokens.prompt) metrics.tokensSaved.inc({ model: e.model, type: 'prompt' }, e.savedTokens.prompt);
-    if (e.savedTokens.completion) metrics.tokensSaved.inc({ model: e.model, type: 'completion' }, e.savedTokens.completion);
-  });
+  countCostEvents(events, metrics);
   const unpricedLogged = new Set<string>();
   events.on('cost:unpriced', ({ model }) => {
-    metrics.costUnpriced.inc({ model });
     // Models come from configured routes, so this set stays small.
     if (!unpricedLogged.has(model)) {
       unpricedLogged.add(model);
@@ -31,7 +24,6 @@ export function observeCost(pipelineEvents: PipelineEvents, metrics: Metrics, lo
     }
   });
   events.on('budget:refused', (e) => {
-    metrics.budgetRefusals.inc({ budget: e.budget, window: e.window, outcome: e.outcome });
     if (e.outcome === 'exhausted') {
       logger.info(
         { budget: e.budget, window: e.window, policy: e.policy, resets_at: new Date(e.resetsAt).toISOString() },
@@ -40,7 +32,6 @@ export function observeCost(pipelineEvents: PipelineEvents, metrics: Metrics, lo
     }
   });
   events.on('budget:soft_limit', (e) => {
-    metrics.budgetSoftLimit.inc({ budget: e.budget, window: e.window });
     logger.warn(
       {
         budget: e.budget,
@@ -61,7 +52,7 @@ export function observeCost(pipelineEvents: PipelineEvents, metrics: Metrics, lo
   // Remaining-budget gauges from the start, not only after this worker's first settlement.
   let attempts = 0;
   const initialise = () => {
-    cost.budgets.snapshot().then(setRemaining, () => {
+    cost.budgets.snapshot().then((states) => setBudgetRemaining(metrics, states), () => {
       if (++attempts < GAUGE_ATTEMPTS) setTimeout(initialise, 1000).unref();
     });
   };

@@ -3,3 +3,4 @@ export * from './metrics.js';
 export * from './queue-watch.js';
 export * from './tracing.js';
 export * from './bounded-label.js';
+export * from './cost-metrics.js';
