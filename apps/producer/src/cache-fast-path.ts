@@ -6,6 +6,7 @@ import {
   bypassReason,
   cacheRequestFor,
   cachedResult,
+  type Clock,
   type Config,
   type Metrics,
   type TieredCache,
@@ -27,16 +28,16 @@ export class CacheFastPath {
   }
 
   /** The finished prediction when the answer is in L2; undefined sends the request down the queue. */
-  async answer(id: string, { data, prepared }: ResolvedPrediction, now: () => number): Promise<PredictionObject | undefined> {
+  async answer(id: string, { data, prepared }: ResolvedPrediction, clock: Clock): Promise<PredictionObject | undefined> {
     const settings = this.#config.cache;
     if (!settings.producer_fast_path || data.cache === 'refresh' || bypassReason(data, settings)) return undefined;
     // A webhook is delivered by a job; keep those on the queue.
     if (data.callback_url !== undefined) return undefined;
-    const started = now();
+    const started = clock.now();
     const entry = await this.#cache.peek(cacheRequestFor(this.#config, data, prepared.route, prepared.messages, prepared.params), CachedPredictionSchema);
     if (!entry) return undefined;
     this.#metrics.cacheHits.inc({ level: 'redis' });
-    const result = cachedResult(data, entry, 'redis', { enqueuedAt: started, startedAt: started, now: now() });
+    const result = cachedResult(data, entry, 'redis', { enqueuedAt: started, startedAt: started, now: clock.now() });
     const prediction = predictionObject(id, data, 'succeeded', { result });
     await this.#cache.guarded((r) =>
       r.set(this.#prefix + id, JSON.stringify({ tenant: data.tenant, prediction }), 'EX', this.#config.queue.keep_completed_s),

@@ -14,6 +14,8 @@ import {
   IngestLimiter,
   PredictqError,
   countCostEvents,
+  systemClock,
+  type Clock,
   createFastConnection,
   microsToUsd,
   traceHttpRequests,
@@ -46,7 +48,7 @@ export interface ProducerDeps {
   metrics: Metrics;
   /** Where tenant and admin keys are read from (the variable names come from config). */
   secrets: Record<string, string | undefined>;
-  now?: () => number;
+  clock?: Clock;
   /** Created from config and connection when not given. */
   queues?: PredictionQueues;
   /** BullMQ's own spans (bullmq-otel), given only when tracing is on. */
@@ -101,6 +103,7 @@ function countRequests(metrics: Metrics): RequestHandler {
 
 export function createApp(deps: ProducerDeps): ProducerApp {
   const { config, connection, logger, metrics } = deps;
+  const clock = deps.clock ?? systemClock;
   const queues = deps.queues ?? new PredictionQueues(config, connection, { telemetry: deps.telemetry });
   // Queue depth and backlog age on this producer's /metrics too (read at scrape time).
   const unwatchQueues = metrics.queues.watch(queues.all);
@@ -141,7 +144,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   // Budget pre-check, GET /admin/usage and the `budgets` stats section.
   const costConnection = deps.costConnection ?? createFastConnection(config.redis_url);
   if (!deps.costConnection) costConnection.on('error', () => {});
-  const cost = new CostTracker({ config, redis: costConnection, ...(deps.now ? { clock: { now: deps.now } } : {}) });
+  const cost = new CostTracker({ config, redis: costConnection, clock });
   countCostEvents(cost.events, metrics);
   const budgetCheck = createBudgetCheck({ cost, logger });
   const recordCacheAnswer = createCacheSavings(cost);
@@ -171,7 +174,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   const cancelChannel = new CancelChannel(config.key_prefix);
   app.use(
     predictionRoutes({
-      config, queues, cancellations, now: deps.now ?? Date.now, budgetCheck, recordCacheAnswer,
+      config, queues, cancellations, clock, budgetCheck, recordCacheAnswer,
       cancelRunning: (jobId) => cancelChannel.publish(connection, jobId),
       cacheFastPath: cache ? new CacheFastPath(cache, config, metrics) : undefined,
     }),
@@ -181,7 +184,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   const breakers = adminBreakerRoutes({ auth: admin, config, redis: connection, queues });
   stats.breakers = breakers.stats;
   app.use(breakers.router);
-  app.use(adminUsageRoutes({ auth: admin, ledger: cost.ledger, now: deps.now ?? Date.now }));
+  app.use(adminUsageRoutes({ auth: admin, ledger: cost.ledger, clock }));
   app.use(cacheAdmin.router);
   app.use(adminRoutes({ auth: admin, stats }));
 

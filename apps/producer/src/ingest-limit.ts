@@ -1,4 +1,4 @@
-// Per-tenant ingest limit on new predictions: 429 rate_limited with Retry-After (issue 4).
+// Per-tenant ingest limit on new predictions: 429 rate_limited with Retry-After.
 import type { RequestHandler } from 'express';
 import { PredictqError, type IngestLimiter } from '@predictq/core';
 

@@ -2,7 +2,7 @@
 // from the usage ledger, per group and in total, for UTC days from..to (inclusive).
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { MAX_REPORT_DAYS, PredictqError, USAGE_GROUPS, utcDay, type UsageLedger } from '@predictq/core';
+import { MAX_REPORT_DAYS, PredictqError, USAGE_GROUPS, utcDay, type Clock, type UsageLedger } from '@predictq/core';
 
 const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD').refine((d) => utcDay(Date.parse(`${d}T00:00:00Z`) || 0) === d, 'not a date');
 
@@ -15,7 +15,7 @@ const UsageQuerySchema = z
   })
   .strict();
 
-export function adminUsageRoutes(deps: { auth: RequestHandler; ledger: UsageLedger; now(): number }): Router {
+export function adminUsageRoutes(deps: { auth: RequestHandler; ledger: UsageLedger; clock: Clock }): Router {
   const router = Router();
   router.get('/admin/usage', deps.auth, async (req, res) => {
     const parsed = UsageQuerySchema.safeParse(req.query);
@@ -24,7 +24,7 @@ export function adminUsageRoutes(deps: { auth: RequestHandler; ledger: UsageLedg
       throw new PredictqError('invalid_request', `${issue?.path.join('.') || 'query'}: ${issue?.message ?? 'invalid'}`);
     }
     const { tenant, group_by: groupBy } = parsed.data;
-    const to = parsed.data.to ?? utcDay(deps.now());
+    const to = parsed.data.to ?? utcDay(deps.clock.now());
     // Month to date unless told otherwise.
     const from = parsed.data.from ?? `${to.slice(0, 7)}-01`;
     if (from > to) throw new PredictqError('invalid_request', 'from must not be after to');

@@ -1,7 +1,7 @@
 // /v1/predictions: create (with Idempotency-Key and Prefer: wait), read, cancel.
 import { createHash, randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { PREDICTION_ID_PREFIX, PredictqError, type Config, type PredictionJobData } from '@predictq/core';
+import { PREDICTION_ID_PREFIX, PredictqError, type Clock, type Config, type PredictionJobData } from '@predictq/core';
 import type { BudgetCheck } from '../budget-check.js';
 import type { CacheFastPath } from '../cache-fast-path.js';
 import type { Cancellations } from '../cancellations.js';
@@ -15,7 +15,7 @@ export interface PredictionRoutesDeps {
   config: Config;
   queues: PredictionQueues;
   cancellations: Cancellations;
-  now(): number;
+  clock: Clock;
   /** Answers L2 hits without a job. */
   cacheFastPath?: CacheFastPath | undefined;
   /** Asks the workers to abort a running job (CancelChannel); without it running jobs cannot be cancelled. */
@@ -63,7 +63,7 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
     const idempotencyKey = idempotencyKeyOf(req);
     const waitSeconds = parsePreferWait(req.get('prefer'), config.http.max_wait_s);
     const request = parsePredictionRequest(req.body);
-    const resolved = resolvePrediction(config, request, { tenant, requestId, now: deps.now() });
+    const resolved = resolvePrediction(config, request, { tenant, requestId, now: deps.clock.now() });
     const { data } = resolved;
     const id = predictionId(tenant, idempotencyKey);
 
@@ -77,7 +77,7 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
     const replayed = existing !== undefined;
     // An answer already in L2 needs no job (and costs nothing, so it comes before the budget check).
     if (!replayed && deps.cacheFastPath) {
-      const answered = await deps.cacheFastPath.answer(id, resolved, deps.now);
+      const answered = await deps.cacheFastPath.answer(id, resolved, deps.clock);
       if (answered) {
         void deps.recordCacheAnswer?.(data, answered);
         return void res.status(200).location(`/v1/predictions/${id}`).json(answered);
@@ -133,7 +133,7 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
       if (await cancelRunning(id, { publish, snapshot: (jobId) => queues.snapshot(jobId) })) {
         const cancelled = predictionObject(id, job.data, 'cancelled', {
           error: { code: 'cancelled', message: 'cancelled by the client while it ran' },
-          finishedOn: deps.now(),
+          finishedOn: deps.clock.now(),
         });
         await cancellations.record(cancelled, tenant);
         return void res.json(cancelled);
@@ -151,7 +151,7 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
     }
     const cancelled = predictionObject(id, job.data, 'cancelled', {
       error: { code: 'cancelled', message: 'cancelled by the client before it started' },
-      finishedOn: deps.now(),
+      finishedOn: deps.clock.now(),
     });
     await cancellations.record(cancelled, tenant);
     res.json(cancelled);

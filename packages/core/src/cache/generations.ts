@@ -3,6 +3,7 @@
 // TTL. Never KEYS or SCAN. Each process keeps a short-lived copy of the counters, dropped as soon
 // as an invalidation is published.
 import type { Redis } from 'ioredis';
+import { systemClock, type Clock } from '../clock/index.js';
 import type { Generations } from './cache-key.js';
 import { UNAVAILABLE, type RedisGuard } from './redis-guard.js';
 
@@ -20,7 +21,7 @@ export interface InvalidateTarget {
 export interface GenerationStoreOptions {
   keyPrefix: string;
   ttlMs: number;
-  now?: () => number;
+  clock?: Clock;
 }
 
 export class GenerationStore {
@@ -28,14 +29,14 @@ export class GenerationStore {
   readonly #hashKey: string;
   readonly #channel: string;
   readonly #options: GenerationStoreOptions;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #local = new Map<string, { value: number; at: number }>();
   #subscriber: Redis | undefined;
 
   constructor(guard: RedisGuard, options: GenerationStoreOptions) {
     this.#guard = guard;
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     this.#hashKey = `${options.keyPrefix}:cache:gen`;
     this.#channel = `${options.keyPrefix}:cache:invalidated`;
   }
@@ -54,7 +55,7 @@ export class GenerationStore {
 
   async current(scope: string, program: string | null): Promise<Generations> {
     const fields = ['all', `scope:${scope}`, program === null ? undefined : `program:${program}`];
-    const now = this.#now();
+    const now = this.#clock.now();
     const cached = fields.map((f) => (f === undefined ? { value: 0, at: now } : this.#local.get(f)));
     if (cached.every((c) => c !== undefined && now - c.at < this.#options.ttlMs)) {
       return { all: cached[0]!.value, scope: cached[1]!.value, program: cached[2]!.value };

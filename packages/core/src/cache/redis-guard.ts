@@ -2,6 +2,7 @@
 // Redis is skipped for a while, so a Redis outage degrades the cache to L1 instead of hanging
 // predictions. One warning per outage; every failure is counted.
 import type { Redis } from 'ioredis';
+import { systemClock, type Clock } from '../clock/index.js';
 import type { Logger } from '../telemetry/index.js';
 
 export const UNAVAILABLE: unique symbol = Symbol('redis unavailable');
@@ -11,14 +12,14 @@ export interface RedisGuardOptions {
   timeoutMs: number;
   retryMs: number;
   logger?: Logger | undefined;
-  now?: () => number;
+  clock?: Clock;
   onError?: () => void;
 }
 
 export class RedisGuard {
   readonly redis: Redis;
   readonly #options: RedisGuardOptions;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   #downUntil = 0;
   #down = false;
   #ready: Promise<void> | undefined;
@@ -26,13 +27,13 @@ export class RedisGuard {
   constructor(redis: Redis, options: RedisGuardOptions) {
     this.redis = redis;
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     // ioredis reports connection trouble as events; the commands' own failures are what we count.
     redis.on('error', () => {});
   }
 
   get available(): boolean {
-    return this.#now() >= this.#downUntil;
+    return this.#clock.now() >= this.#downUntil;
   }
 
   async run<T>(op: (redis: Redis) => Promise<T>): Promise<Guarded<T>> {
@@ -81,7 +82,7 @@ export class RedisGuard {
 
   #fail(err: unknown): void {
     this.#options.onError?.();
-    this.#downUntil = this.#now() + this.#options.retryMs;
+    this.#downUntil = this.#clock.now() + this.#options.retryMs;
     if (!this.#down) {
       this.#down = true;
       this.#options.logger?.warn(

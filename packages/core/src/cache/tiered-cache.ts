@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LRUCache } from 'lru-cache';
 import type { CacheSettings } from '../config/index.js';
+import { systemClock, type Clock } from '../clock/index.js';
 import { PredictqError } from '../errors/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { cacheKey, type CacheLevel, type CacheRequest } from './cache-key.js';
@@ -53,10 +54,9 @@ export interface TieredCacheDeps {
   subscriber?: Redis | undefined;
   codec: EntryCodec;
   logger?: Logger | undefined;
-  now?: () => number;
+  /** Time source of TTLs, lock deadlines and stats (tests pass a fake one). */
+  clock?: Clock;
   random?: () => number;
-  /** Time source of L1 TTLs (tests). */
-  perf?: { now(): number };
 }
 
 interface FetchContext {
@@ -79,14 +79,14 @@ export class TieredCache {
   readonly #redis: Redis & CacheScripts;
   readonly #generations: GenerationStore;
   readonly #l1: L1Cache<FetchContext>;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #flushTimer: NodeJS.Timeout;
   readonly #prefix: string;
 
   constructor(deps: TieredCacheDeps) {
     this.#deps = deps;
     this.settings = deps.settings;
-    this.#now = deps.now ?? Date.now;
+    this.#clock = deps.clock ?? systemClock;
     this.#prefix = `${deps.keyPrefix}:cache`;
     this.stats = new CacheStats(deps.keyPrefix, deps.settings.stats_flush_ms);
     this.#redis = withCacheScripts(deps.redis);
@@ -94,10 +94,10 @@ export class TieredCache {
       timeoutMs: deps.settings.redis_timeout_ms,
       retryMs: deps.settings.redis_retry_ms,
       logger: deps.logger,
-      now: this.#now,
+      clock: this.#clock,
       onError: () => this.stats.inc('redis_errors'),
     });
-    this.#generations = new GenerationStore(this.#guard, { keyPrefix: deps.keyPrefix, ttlMs: deps.settings.generation_ttl_ms, now: this.#now });
+    this.#generations = new GenerationStore(this.#guard, { keyPrefix: deps.keyPrefix, ttlMs: deps.settings.generation_ttl_ms, clock: this.#clock });
     if (deps.subscriber) this.#generations.subscribe(deps.subscriber);
     this.#l1 = createL1<FetchContext>(
       {
@@ -105,7 +105,7 @@ export class TieredCache {
         maxBytes: deps.settings.l1.max_bytes,
         ttlMs: deps.settings.l1.ttl_ms,
         maxEntryBytes: deps.settings.max_value_bytes,
-        ...(deps.perf ? { perf: deps.perf } : {}),
+        ...(deps.clock ? { perf: deps.clock } : {}),
       },
       (key, _stale, { context }) => this.#fill(key, context),
     );
@@ -192,7 +192,7 @@ export class TieredCache {
   /** Cluster-wide counters (this process's alone when Redis is unreachable). */
   async snapshot(): Promise<CacheStatsSnapshot & { source: 'cluster' | 'local' }> {
     await this.#flush();
-    const cluster = await this.stats.cluster(this.#guard, this.#now());
+    const cluster = await this.stats.cluster(this.#guard, this.#clock.now());
     return cluster ? { ...cluster, source: 'cluster' } : { ...this.stats.local(this.l1Size), source: 'local' };
   }
 
@@ -212,7 +212,7 @@ export class TieredCache {
     if (first === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
 
     const lockKey = this.#lockKey(key);
-    const deadline = this.#now() + this.settings.wait_ms;
+    const deadline = this.#clock.now() + this.settings.wait_ms;
     let delay = POLL_FIRST_MS;
     for (;;) {
       const token = randomUUID();
@@ -237,7 +237,7 @@ export class TieredCache {
       // Another worker is computing it: wait for its answer (bounded), then take over if it vanished.
       for (;;) {
         if (ctx.signal?.aborted) throw cancelled();
-        const left = deadline - this.#now();
+        const left = deadline - this.#clock.now();
         if (left <= 0) {
           this.stats.inc('wait_timeouts');
           return this.#computeAndFill(key, ctx, undefined);
@@ -333,6 +333,6 @@ export class TieredCache {
   }
 
   async #flush(): Promise<void> {
-    await this.stats.flush(this.#guard, this.l1Size, this.#now());
+    await this.stats.flush(this.#guard, this.l1Size, this.#clock.now());
   }
 }

@@ -9,7 +9,7 @@ const name = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, ".", "_" or "-" (at most 63 characters)');
 
-/** A route's circuit breaker (issue 4): opossum per worker, state shared through Redis. */
+/** A route's circuit breaker: opossum per worker, state shared through Redis. */
 export const BreakerSettingsSchema = z
   .object({
     /** A call slower than this is aborted and counts as a failure (default: the route's timeout_ms). */
@@ -25,7 +25,7 @@ export const BreakerSettingsSchema = z
   })
   .strict();
 
-/** A route's LM rate limits across all workers (issue 4); none by default. */
+/** A route's LM rate limits across all workers; none by default. */
 export const RouteLimitsSchema = z
   .object({
     /** LM requests per minute; also enforced per second as ceil(rpm / 60), as providers do. */
@@ -56,7 +56,7 @@ export const RouteSchema = z
   })
   .strict();
 
-/** A program's cache behaviour (issue 3). */
+/** A program's cache behaviour. */
 export const ProgramCacheSchema = z
   .object({
     /** Share answers across tenants (default: every tenant has its own namespace). */
@@ -166,7 +166,7 @@ export const CacheSettingsSchema = z
   })
   .strict();
 
-/** A model's price in USD per million tokens (issue 5); overrides the shipped defaults. */
+/** A model's price in USD per million tokens; overrides the shipped defaults. */
 export const ModelPriceSchema = z
   .object({
     prompt: z.number().min(0),
@@ -176,7 +176,7 @@ export const ModelPriceSchema = z
   })
   .strict();
 
-/** A spending limit in USD per UTC day and/or UTC month (issue 5). */
+/** A spending limit in USD per UTC day and/or UTC month. */
 export const BudgetSchema = z
   .object({
     daily_usd: z.number().positive().optional(),
@@ -234,16 +234,16 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ log_payloads: false }),
-    /** [cost] Prices by model name, over the defaults in cost/prices.ts. */
+    /** Prices by model name, over the defaults in cost/prices.ts. */
     prices: z.record(z.string().min(1), ModelPriceSchema).default({}),
-    /** [cost] A model without a price costs 0 (counted, with a warning) or stops start-up ("fail"). */
+    /** A model without a price costs 0 (counted, with a warning) or stops start-up ("fail"). */
     unknown_model_price: z.enum(['zero', 'fail']).default('zero'),
-    /** [cost] Budgets: one for all tenants together, and per tenant name ("default" without tenants). */
+    /** Budgets: one for all tenants together, and per tenant name ("default" without tenants). */
     budgets: z
       .object({ global: BudgetSchema.optional(), tenants: z.record(name, BudgetSchema).default({}) })
       .strict()
       .default({ tenants: {} }),
-    /** [cost] Days the per-day usage aggregates (GET /admin/usage) are kept in Redis. */
+    /** Days the per-day usage aggregates (GET /admin/usage) are kept in Redis. */
     usage_retention_days: z.number().int().min(1).max(3660).default(400),
   })
   .strict()

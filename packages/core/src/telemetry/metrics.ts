@@ -23,7 +23,7 @@ export interface Metrics {
   /** Jobs sent back to wait (breaker open, rate window, LM 429) without spending an attempt. */
   lmWaits: Counter<'route' | 'reason'>;
   tokensUsed: Counter<'model' | 'type'>;
-  /** [cost] Spend and cache savings by model; budgets labelled "global" or "tenant:<name>" (configured budgets only). */
+  /** Spend and cache savings by model; budgets labelled "global" or "tenant:<name>" (configured budgets only). */
   costUsd: Counter<'model'>;
   costSavedUsd: Counter<'model'>;
   tokensSaved: Counter<'model' | 'type'>;
@@ -129,7 +129,6 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
       labelNames: ['model', 'type'],
       registers,
     }),
-    // [cost] issue 5
     costUsd: new Counter({ name: 'dspy_cost_usd_total', help: 'USD spent on LM calls, by model', labelNames: ['model'], registers }),
     costSavedUsd: new Counter({
       name: 'dspy_cost_saved_usd_total',

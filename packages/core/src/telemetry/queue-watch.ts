@@ -4,6 +4,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Gauge } from 'prom-client';
+import { systemClock, type Clock } from '../clock/index.js';
 import type { Config } from '../config/index.js';
 import { predictionQueueName, queuePrefix } from '../queue/names.js';
 
@@ -60,10 +61,10 @@ export async function oldestWaitingTimestamp(queue: Queue): Promise<number | und
 /** The queues a process reports on. Producer and workers each watch every route's queue. */
 export class QueueWatch {
   readonly #queues = new Set<Queue>();
-  readonly #now: () => number;
+  readonly #clock: Clock;
 
-  constructor(now: () => number = Date.now) {
-    this.#now = now;
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock;
   }
 
   /** Starts reporting these queues; the returned function stops it (call it before closing them). */
@@ -97,7 +98,7 @@ export class QueueWatch {
       [...this.#queues].map(async (queue) => {
         try {
           const oldest = await withTimeout(oldestWaitingTimestamp(queue));
-          gauge.set({ queue: queue.name }, oldest === undefined ? 0 : Math.max(0, (this.#now() - oldest) / 1000));
+          gauge.set({ queue: queue.name }, oldest === undefined ? 0 : Math.max(0, (this.#clock.now() - oldest) / 1000));
         } catch {
           // as above
         }

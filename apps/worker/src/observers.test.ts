@@ -1,34 +1,18 @@
 // The worker's prediction log line and metrics, driven by pipeline events (no Redis, no LM):
 // lengths by default, payloads only when configured, requeues apart from failures, model labels
-// bounded; and the logger's redaction of secrets wherever they sit.
-import { Writable } from 'node:stream';
+// bounded.
 import { describe, expect, it } from 'vitest';
 import {
   PipelineEvents,
   PredictqError,
   WaitError,
-  createLogger,
   createMetrics,
   type PredictionJobData,
   type PredictionResult,
 } from '@predictq/core';
-import { observePipeline, type ObserverConfig } from '@predictq/worker';
-import { predictionJobData } from './utils/job-data.js';
-
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const raw: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        raw.push(line);
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  return { lines, raw, logger: createLogger({ name: 'test', level: 'debug', destination: stream }) };
-}
+import { capture } from '../../../test/utils/capture-logs.js';
+import { predictionJobData } from '../../../test/utils/job-data.js';
+import { observePipeline, type ObserverConfig } from './observers.js';
 
 const CONFIG: ObserverConfig = {
   routes: [{ name: 'default', model: 'sim-small', base_url: 'http://127.0.0.1:1/v1', timeout_ms: 1000, concurrency: 1, default_max_tokens: 16 }],
@@ -116,22 +100,5 @@ describe('worker prediction log line', () => {
     expect(text).toContain('dspy_lm_waits_total{route="default",reason="circuit_open"} 1');
     expect(text).toContain('dspy_predictions_total{model="other",status="failed"} 1');
     expect(text).not.toContain('made-up-model');
-  });
-});
-
-describe('logger redaction', () => {
-  it('blanks authorization headers, API keys and secrets wherever pino meets them', async () => {
-    const { raw, logger } = capture();
-    const secret = 'sk-test-7f3c9a';
-    logger.info({ req: { headers: { authorization: `Bearer ${secret}`, 'x-api-key': secret, 'proxy-authorization': secret, cookie: secret } } }, 'request');
-    logger.info({ headers: { authorization: secret, 'x-api-key': secret } }, 'outgoing');
-    logger.info({ client: { apiKey: secret, api_key: secret, headers: { authorization: secret } } }, 'client');
-    logger.info({ apiKey: secret, api_key: secret, secret, password: secret, webhook: { secret } }, 'top level');
-    await flush();
-    expect(raw).toHaveLength(4);
-    for (const line of raw) {
-      expect(line).not.toContain(secret);
-      expect(line).toContain('[redacted]');
-    }
   });
 });
