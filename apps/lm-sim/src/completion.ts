@@ -1,10 +1,12 @@
-// Builds the simulated chat completion for a validated request: deterministic content,
-// max_tokens truncation and usage counted with the real tokenizer.
+// Builds the simulated chat completion for a validated request: deterministic content (a DSPy
+// adapter reply, a tool call when tools are offered, JSON for response_format, else a plain
+// sentence), max_tokens truncation and usage counted with the real tokenizer.
 import { randomUUID } from 'node:crypto';
-import { countChatTokens, truncateToTokens, type TokenMessage } from '@predictq/core/tokens';
+import { countChatTokens, countTextTokens, truncateToTokens, type TokenMessage } from '@predictq/core/tokens';
 import { dspyReply, parseDspyPrompt, topicOf } from './chat-adapter-reply.js';
 import { createPrng, pick, seedFrom, sha256Hex, stableStringify } from './prng.js';
 import { contentKeyOf, toTokenMessages, type ChatCompletionRequest } from './request-schema.js';
+import { valueForSchema } from './schema-value.js';
 
 export interface ChatCompletion {
   id: string;
@@ -14,8 +16,8 @@ export interface ChatCompletion {
   system_fingerprint: string;
   choices: Array<{
     index: number;
-    message: { role: 'assistant'; content: string; refusal: null; annotations: [] };
-    finish_reason: 'stop' | 'length';
+    message: { role: 'assistant'; content: string | null; refusal: null; annotations: []; tool_calls?: ToolCall[] };
+    finish_reason: 'stop' | 'length' | 'tool_calls';
     logprobs: null;
   }>;
   usage: {
@@ -27,14 +29,61 @@ export interface ChatCompletion {
   };
 }
 
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+interface FunctionTool {
+  name: string;
+  parameters?: unknown;
+}
+
+/** The tool this request makes the model call, if any: a forced one, or (auto) the first while the user has the last word. */
+function toolToCall(request: ChatCompletionRequest): FunctionTool | undefined {
+  const tools = (request.tools ?? []).flatMap((t) => (t.type === 'function' && t.function ? [t.function] : []));
+  const choice = request.tool_choice;
+  if (tools.length === 0 || choice === 'none') return undefined;
+  if (typeof choice === 'object' && choice !== null) return tools.find((t) => t.name === choice.function?.name);
+  const last = request.messages[request.messages.length - 1];
+  return choice === 'required' || last?.role === 'user' ? tools[0] : undefined;
+}
+
 export function simulateCompletion(request: ChatCompletionRequest, nowMs: number): ChatCompletion {
   const messages = toTokenMessages(request.messages);
   const requestKey = sha256Hex(stableStringify(contentKeyOf(request)));
   const limit = minDefined(request.max_tokens, request.max_completion_tokens);
   const dspy = parseDspyPrompt(messages);
+  const tool = toolToCall(request);
+  const format = request.response_format;
   const choices = Array.from({ length: request.n ?? 1 }, (_, index) => {
     const seed = `${requestKey}:${index}`;
-    const full = dspy ? dspyReply(dspy, seed) : plainReply(request.model, messages, seed);
+    if (tool) {
+      const args = JSON.stringify(valueForSchema(tool.parameters ?? { type: 'object' }, seedFrom(seed)));
+      return {
+        tokens: countTextTokens(tool.name) + countTextTokens(args),
+        choice: {
+          index,
+          message: {
+            role: 'assistant' as const,
+            content: null,
+            refusal: null,
+            annotations: [] as [],
+            tool_calls: [{ id: `call_${sha256Hex(seed).slice(0, 24)}`, type: 'function' as const, function: { name: tool.name, arguments: args } }],
+          },
+          finish_reason: 'tool_calls' as const,
+          logprobs: null,
+        },
+      };
+    }
+    const plain = () => (dspy ? dspyReply(dspy, seed) : plainReply(request.model, messages, seed));
+    const full =
+      format?.type === 'json_schema'
+        ? JSON.stringify(valueForSchema(format.json_schema?.schema ?? { type: 'object' }, seedFrom(seed), [topicOf(messages.at(-1)?.content ?? '')]))
+        : format?.type === 'json_object'
+          ? JSON.stringify({ answer: plain() })
+          : plain();
     const cut = truncateToTokens(full, limit ?? Number.POSITIVE_INFINITY);
     return {
       tokens: cut.tokens,

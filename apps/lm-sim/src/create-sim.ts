@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { simulateCompletion } from './completion.js';
 import { faultsPatchSchema } from './faults.js';
 import { sendOpenAIError } from './openai-error.js';
+import { streamCompletion } from './stream.js';
 import { resolveSimOptions, type SimOptions } from './options.js';
 import { chatCompletionRequestSchema } from './request-schema.js';
 import { SimState } from './sim-state.js';
@@ -52,6 +53,9 @@ export function createSimApp(options: SimOptions = {}): SimApp {
 
   app.get('/sim/stats', (_req, res) => {
     res.json(state.stats.snapshot());
+  });
+  app.get('/sim/requests', (_req, res) => {
+    res.json({ object: 'list', data: state.recent.list() });
   });
   app.post('/sim/reset', (_req, res) => {
     state.reset();
@@ -121,15 +125,7 @@ async function handleChat(state: SimState, req: Request, res: Response): Promise
     return;
   }
   const request = parsed.data;
-  if (request.stream) {
-    stats.outcome('bad_request');
-    sendOpenAIError(res, 400, {
-      code: 'unsupported_value',
-      param: 'stream',
-      message: 'Streaming is not supported by the LM simulator; send stream: false.',
-    });
-    return;
-  }
+  state.recent.add(body);
   const latencyOverride = parseLatencyHeader(req.get('x-sim-latency-ms'));
   if (latencyOverride === 'invalid') {
     stats.outcome('bad_request');
@@ -169,6 +165,22 @@ async function handleChat(state: SimState, req: Request, res: Response): Promise
 
   const completion = simulateCompletion(request, state.clock.now());
   const { prompt_tokens, completion_tokens } = completion.usage;
+  if (request.stream) {
+    // The base latency is the time to the first token; each piece then takes its own.
+    const finished =
+      (await wait(latencyOverride ?? faults.latency_ms, signal)) &&
+      (await streamCompletion(res, completion, {
+        includeUsage: request.stream_options?.include_usage === true,
+        pause: () => wait(latencyOverride === undefined ? faults.latency_per_token_ms : 0, signal),
+      }));
+    if (!finished) {
+      stats.outcome('aborted');
+      res.end();
+      return;
+    }
+    stats.served(request.model, prompt_tokens, completion_tokens);
+    return;
+  }
   const latency = latencyOverride ?? faults.latency_ms + faults.latency_per_token_ms * completion_tokens;
   if (!(await wait(latency, signal))) {
     stats.outcome('aborted');

@@ -1,5 +1,5 @@
-// The part of an OpenAI chat completion request the simulator reads; everything else
-// (tools, response_format, ...) is accepted and ignored, as a lenient server would.
+// The part of an OpenAI chat completion request the simulator reads; everything else is
+// accepted and ignored, as a lenient server would.
 import { z } from 'zod';
 import type { TokenMessage } from '@predictq/core/tokens';
 
@@ -21,6 +21,14 @@ export const chatCompletionRequestSchema = z.looseObject({
   max_tokens: z.number().int().min(1).nullish(),
   max_completion_tokens: z.number().int().min(1).nullish(),
   seed: z.number().int().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+  tools: z.array(z.looseObject({ type: z.string(), function: z.looseObject({ name: z.string(), parameters: z.unknown().optional() }).optional() })).nullish(),
+  tool_choice: z
+    .union([z.enum(['none', 'auto', 'required']), z.looseObject({ type: z.string(), function: z.looseObject({ name: z.string() }).optional() })])
+    .nullish(),
+  response_format: z
+    .looseObject({ type: z.string(), json_schema: z.looseObject({ schema: z.unknown().optional() }).optional() })
+    .nullish(),
 });
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;

@@ -221,7 +221,7 @@ describe('chat completions', () => {
     expect(roomy.choices[0]?.message.content).toBe(fullContent);
   });
 
-  it('rejects a request without messages, and streaming, with OpenAI-style 400s', async () => {
+  it('rejects a request without messages with OpenAI-style 400s', async () => {
     const missing = await failure(client.chat.completions.create({ model: 'sim-small' } as never));
     expect(missing.status).toBe(400);
     expect(missing.type).toBe('invalid_request_error');
@@ -235,12 +235,6 @@ describe('chat completions', () => {
     expect(noModel.status).toBe(400);
     expect(((await noModel.json()) as { error: { param: string } }).error.param).toBe('model');
 
-    const stream = await failure(
-      client.chat.completions.create({ model: 'sim-small', messages: [{ role: 'user', content: 'hi' }], stream: true }),
-    );
-    expect(stream.status).toBe(400);
-    expect(stream.code).toBe('unsupported_value');
-
     const broken = await fetch(`${sim.url}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -249,7 +243,7 @@ describe('chat completions', () => {
     expect(broken.status).toBe(400);
     expect(((await broken.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
 
-    expect((await stats()).outcomes.bad_request).toBe(4);
+    expect((await stats()).outcomes.bad_request).toBe(3);
   });
 });
 
@@ -405,5 +399,80 @@ describe('latency', () => {
     );
     expect(error.status).toBe(400);
     expect(error.param).toBe('x-sim-latency-ms');
+  });
+});
+
+describe('streaming, tools and response formats', () => {
+  const ask = [{ role: 'user' as const, content: 'What is the capital of France?' }];
+
+  it('streams the same answer in chunks, with usage when asked, readable by the SDK', async () => {
+    const plain = await client.chat.completions.create({ model: 'sim-small', messages: ask });
+    const stream = await client.chat.completions.create({ model: 'sim-small', messages: ask, stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(plain.choices[0]?.message.content);
+    expect(chunks.at(-2)?.choices[0]?.finish_reason).toBe('stop');
+    expect(chunks.at(-1)?.usage).toEqual(plain.usage);
+    expect((await stats()).requests).toBe(2);
+  });
+
+  it('sends chunks before the answer is done, and counts a client that leaves mid-stream as aborted', async () => {
+    await setFaults({ latency_per_token_ms: 150 });
+    const controller = new AbortController();
+    const started = Date.now();
+    const stream = await client.chat.completions.create({ model: 'sim-small', messages: ask, stream: true }, { signal: controller.signal });
+    let firstAt = 0;
+    let seen = 0;
+    // The SDK ends the iteration (or throws) once aborted; either way no more chunks come.
+    await (async () => {
+      for await (const chunk of stream) {
+        if (chunk.choices[0]?.delta.content) {
+          firstAt ||= Date.now() - started;
+          if (++seen === 2) controller.abort();
+        }
+      }
+    })().catch(() => undefined);
+    expect(seen).toBe(2);
+    expect(firstAt).toBeLessThan(150 * 5);
+    await vi.waitFor(async () => expect((await stats()).outcomes.aborted).toBe(1));
+  });
+
+  it('calls an offered tool with arguments that fit its schema, and answers JSON for a json_schema format', async () => {
+    const tools = [
+      {
+        type: 'function' as const,
+        function: {
+          name: 'get_weather',
+          parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer', minimum: 1 }, unit: { enum: ['c', 'f'] } }, required: ['city'] },
+        },
+      },
+    ];
+    const called = await client.chat.completions.create({ model: 'sim-small', messages: ask, tools });
+    const call = called.choices[0]?.message.tool_calls?.[0];
+    expect(called.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(call?.type === 'function' && call.function.name).toBe('get_weather');
+    const args = JSON.parse(call?.type === 'function' ? call.function.arguments : '{}') as Record<string, unknown>;
+    expect(typeof args.city).toBe('string');
+    expect(args.days).toBeGreaterThanOrEqual(1);
+    expect(['c', 'f']).toContain(args.unit);
+    const none = await client.chat.completions.create({ model: 'sim-small', messages: ask, tools, tool_choice: 'none' });
+    expect(none.choices[0]?.message.tool_calls).toBeUndefined();
+
+    const schema = { type: 'object', properties: { capital: { type: 'string' }, population: { type: 'number' } }, required: ['capital', 'population'] };
+    const json = await client.chat.completions.create({
+      model: 'sim-small',
+      messages: ask,
+      response_format: { type: 'json_schema', json_schema: { name: 'city', schema } },
+    });
+    const parsed = JSON.parse(json.choices[0]?.message.content ?? '') as Record<string, unknown>;
+    expect(typeof parsed.capital).toBe('string');
+    expect(typeof parsed.population).toBe('number');
+  });
+
+  it('shows the bodies it received, extra fields included, at GET /sim/requests', async () => {
+    await client.chat.completions.create({ model: 'sim-small', messages: ask, top_k: 5 } as never);
+    const recent = (await (await fetch(`${simRoot}/sim/requests`)).json()) as { data: Array<Record<string, unknown>> };
+    expect(recent.data.at(-1)).toMatchObject({ model: 'sim-small', top_k: 5 });
   });
 });
