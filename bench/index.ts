@@ -4,6 +4,7 @@ import { startRedis } from '../test/utils/redis-server.js';
 import { runCase } from './harness.js';
 import { uncachedThroughput } from './uncached-throughput.js';
 import { cacheHitBench } from './cache-hit.js';
+import { chatCompletionsBench } from './chat-completions.js';
 
 const redis = process.env.REDIS_BENCH_URL ? undefined : await startRedis();
 const redisUrl = process.env.REDIS_BENCH_URL ?? redis!.url;
@@ -13,6 +14,7 @@ try {
   // At an LM's real latency the per-job overhead above should vanish in the ratio.
   await runCase(uncachedThroughput(redisUrl, Number(process.env.BENCH_LM_LATENCY_MS ?? 100)));
   await cacheHitBench(redisUrl);
+  await chatCompletionsBench(redisUrl);
 } finally {
   await redis?.stop();
 }

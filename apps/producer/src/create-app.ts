@@ -10,9 +10,11 @@ import type { Telemetry } from 'bullmq';
 import {
   CancelChannel,
   CostTracker,
+  FileStore,
   HTTP_ROUTES,
   IngestLimiter,
   PredictqError,
+  RelayReader,
   countCostEvents,
   systemClock,
   type Clock,
@@ -38,7 +40,10 @@ import { createBudgetCheck } from './budget-check.js';
 import { createCacheSavings } from './cache-savings.js';
 import { adminBreakerRoutes } from './routes/admin-breakers.js';
 import { predictionRoutes } from './routes/predictions.js';
-import { modelRoutes, systemRoutes } from './routes/system.js';
+import { chatRoutes } from './routes/chat-completions.js';
+import { fileRoutes } from './routes/files.js';
+import { modelRoutes } from './routes/models.js';
+import { systemRoutes } from './routes/system.js';
 
 export interface ProducerDeps {
   config: Config;
@@ -81,7 +86,8 @@ function routeLabel(path: string): (typeof HTTP_ROUTES)[number] {
   if (path === '/v1/predictions') return 'predictions';
   if (path.startsWith('/v1/predictions/')) return 'prediction';
   if (path.startsWith('/v1/chat/')) return 'chat';
-  if (path === '/v1/models') return 'models';
+  if (path === '/v1/models' || path.startsWith('/v1/models/')) return 'models';
+  if (path === '/v1/files' || path.startsWith('/v1/files/')) return 'files';
   if (path.startsWith('/admin')) return 'admin';
   if (path === '/health' || path === '/ready') return 'health';
   if (path === '/metrics') return 'metrics';
@@ -159,6 +165,16 @@ export function createApp(deps: ProducerDeps): ProducerApp {
       resets_at: new Date(b.resetsAt).toISOString(),
     }));
 
+  // Uploaded files (Redis, shared by every replica) and the relays of streamed answers.
+  const files = new FileStore({
+    redis: connection,
+    keyPrefix: config.key_prefix,
+    retentionS: config.files.retention_days * 86_400,
+    maxBytes: config.files.max_bytes,
+    now: () => clock.now(),
+  });
+  const relay = new RelayReader(connection);
+
   // The fast path (L2 hits without a job), POST /admin/cache/invalidate, the `cache` stats section.
   const cache = deps.cache === undefined ? createCache({ config, secrets: deps.secrets, logger }) : (deps.cache ?? undefined);
   const cacheAdmin = adminCacheRoutes({ auth: admin, config, cache });
@@ -166,19 +182,24 @@ export function createApp(deps: ProducerDeps): ProducerApp {
 
   // Bodies are read as JSON whatever their Content-Type (curl -d sends a form type); any JSON
   // value parses (strict: false), so `null` or `42` get a message about the body's shape.
+  // It is mounted only where JSON is expected (a file upload is multipart).
   const json = express.json({ limit: config.http.body_limit_bytes, type: () => true, strict: false });
   app.use('/v1', tenantAuth(config, deps.secrets));
   app.use(modelRoutes(config));
-  app.post('/v1/predictions', ingestLimit(new IngestLimiter(config, connection)));
-  app.use('/v1', json);
+  const ingest = ingestLimit(new IngestLimiter(config, connection));
   const cancelChannel = new CancelChannel(config.key_prefix);
+  const cancelRunning = (jobId: string) => cancelChannel.publish(connection, jobId);
+  app.use(fileRoutes({ files }));
+  app.use('/v1/predictions', json);
+  app.post('/v1/predictions', ingest);
   app.use(
     predictionRoutes({
-      config, queues, cancellations, clock, budgetCheck, recordCacheAnswer,
-      cancelRunning: (jobId) => cancelChannel.publish(connection, jobId),
+      config, queues, cancellations, clock, budgetCheck, recordCacheAnswer, cancelRunning,
       cacheFastPath: cache ? new CacheFastPath(cache, config, metrics) : undefined,
     }),
   );
+  app.post('/v1/chat/completions', ingest, json);
+  app.use(chatRoutes({ config, queues, relay, cost, cache, metrics, clock, cancelRunning }));
   app.use(express.json({ limit: '64kb', type: () => true }));
   // POST /admin/breakers/:route/reset and the `breakers` stats section.
   const breakers = adminBreakerRoutes({ auth: admin, config, redis: connection, queues });
@@ -196,6 +217,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
     queues,
     async close() {
       unwatchQueues();
+      relay.close();
       await queues.close();
       if (!deps.costConnection) costConnection.disconnect();
       if (cache && deps.cache === undefined) await cache.close();

@@ -2,6 +2,7 @@
 // a generic internal_error. No stack trace or upstream body ever reaches a client.
 import type { ErrorRequestHandler, Response } from 'express';
 import { PredictqError, type ErrorCode, type Logger } from '@predictq/core';
+import { isOpenAIPath, sendOpenAIError } from './openai-errors.js';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_json: 400,
@@ -70,6 +71,7 @@ export function errorHandler(logger: Logger, redisReady: () => boolean = () => t
       error = new PredictqError('internal_error', 'something went wrong on our side; the request id is in X-Request-Id');
     }
     if (res.headersSent) return;
-    sendError(res, error);
+    if (isOpenAIPath(req.path)) sendOpenAIError(res, error);
+    else sendError(res, error);
   };
 }

@@ -7,22 +7,27 @@
 import { Job, Queue, QueueEvents, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  JOB_NAMES,
   PRIORITY,
   PredictqError,
   defaultJobOptions,
   injectTraceContext,
   predictionQueueName,
   queuePrefix,
+  type ChatJobData,
   type Config,
   type PredictionJobData,
 } from '@predictq/core';
+
+/** A chat completion's stored answer is kept this long (seconds) at most. */
+const CHAT_RESULT_KEEP_S = 3600;
 
 /** Listeners `Prefer: wait` requests may hold at once: bounded by the HTTP requests in flight. */
 const MAX_WAITERS = 10_000;
 
 /** A prediction's job as one atomic read saw it: its data and result together with its state. */
-export interface JobSnapshot {
-  job: Job<PredictionJobData>;
+export interface JobSnapshot<D = PredictionJobData> {
+  job: Job<D>;
   state: 'queued' | 'active' | 'completed' | 'failed';
 }
 
@@ -101,15 +106,28 @@ export class PredictionQueues {
   async add(jobId: string, data: PredictionJobData): Promise<Job<PredictionJobData>> {
     const trace = injectTraceContext();
     return this.#redis(
-      () => this.queue(data.route).add('predict', trace ? { ...data, trace } : data, { jobId, priority: PRIORITY[data.priority] }) as Promise<Job<PredictionJobData>>,
+      () => this.queue(data.route).add(JOB_NAMES.predict, trace ? { ...data, trace } : data, { jobId, priority: PRIORITY[data.priority] }) as Promise<Job<PredictionJobData>>,
+    );
+  }
+
+  async addChat(jobId: string, data: ChatJobData): Promise<void> {
+    const trace = injectTraceContext();
+    // The answer is read once by the producer that holds the client; it need not stay long.
+    const retention = { age: Math.min(CHAT_RESULT_KEEP_S, this.#config.queue.keep_completed_s), count: this.#config.queue.keep_completed_count };
+    await this.#redis(() =>
+      this.queue(data.route).add(JOB_NAMES.chat, trace ? { ...data, trace } : data, {
+        jobId,
+        priority: PRIORITY[data.priority],
+        removeOnComplete: retention,
+      }),
     );
   }
 
   /** A prediction's job and state, read consistently, from whichever route queue holds it. */
-  async snapshot(id: string): Promise<JobSnapshot | undefined> {
+  async snapshot<D = PredictionJobData>(id: string): Promise<JobSnapshot<D> | undefined> {
     return this.#redis(async () => {
       const found = await Promise.all(this.all.map((q) => snapshotIn(q, id)));
-      return found.find((s): s is JobSnapshot => s !== undefined);
+      return found.find((s): s is JobSnapshot => s !== undefined) as JobSnapshot<D> | undefined;
     });
   }
 

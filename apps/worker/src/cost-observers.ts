@@ -48,6 +48,11 @@ export function observeCost(pipelineEvents: PipelineEvents, metrics: Metrics, lo
     const { result } = outcome;
     void cost.recordCacheHit({ tenant: data.tenant, model: result.model, route: result.route, variant: result.variant, usage: result.usage });
   });
+  pipelineEvents.on('chat:outcome', ({ data, outcome }) => {
+    if (outcome.kind !== 'ok' || !outcome.result.cache.hit || !data) return;
+    const { result } = outcome;
+    void cost.recordCacheHit({ tenant: data.tenant, model: result.model, route: result.route, variant: null, usage: result.usage });
+  });
 
   // Remaining-budget gauges from the start, not only after this worker's first settlement.
   let attempts = 0;

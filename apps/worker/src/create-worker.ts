@@ -8,10 +8,12 @@ import {
   LmClient,
   LmGuard,
   PredictionPipeline,
+  RelayWriter,
   createCache,
   createFastConnection,
   predictionQueueName,
   queuePrefix,
+  relayKey,
   routeApiKey,
   systemClock,
   traceJobs,
@@ -88,7 +90,9 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
   });
   // L1 + L2 + cross-worker single-flight; closed with the worker.
   const cache = deps.cache === undefined ? createCache({ config, secrets: deps.secrets, logger }) : (deps.cache ?? undefined);
-  const pipeline = new PredictionPipeline({ config, lmFor, clock, guard, cost, ...(cache ? { cache } : {}) });
+  // Streamed chat completions are relayed to the producer holding the client's connection.
+  const relayFor = (jobId: string) => new RelayWriter(deps.connection, relayKey(config.key_prefix, jobId));
+  const pipeline = new PredictionPipeline({ config, lmFor, clock, guard, cost, relayFor, ...(cache ? { cache } : {}) });
   observePipeline(pipeline.events, metrics, logger, config);
   observeCost(pipeline.events, metrics, logger, cost);
   observeCache(pipeline.events, metrics);

@@ -2,7 +2,7 @@
 // wait moves the job to delayed without spending an attempt (DelayedError), retry spends one (a
 // plain error: BullMQ's backoff), fail ends it (UnrecoverableError).
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { encodeJobError, type Outcome, type PredictionPipeline, type PredictionResult } from '@predictq/core';
+import { JOB_NAMES, encodeJobError, type ChatResult, type Outcome, type PredictionPipeline, type PredictionResult } from '@predictq/core';
 
 /** What the queue knows about this run of the job, for the pipeline's decision. */
 export function jobContext(job: Job, signal?: AbortSignal) {
@@ -14,7 +14,7 @@ export function jobContext(job: Job, signal?: AbortSignal) {
   };
 }
 
-export async function applyOutcome(job: Job, token: string | undefined, outcome: Outcome): Promise<PredictionResult> {
+export async function applyOutcome<R>(job: Job, token: string | undefined, outcome: Outcome<R>): Promise<R> {
   switch (outcome.kind) {
     case 'ok':
       return outcome.result;
@@ -29,6 +29,8 @@ export async function applyOutcome(job: Job, token: string | undefined, outcome:
 }
 
 export function createJobProcessor(pipeline: PredictionPipeline) {
-  return async (job: Job, token?: string, signal?: AbortSignal): Promise<PredictionResult> =>
-    applyOutcome(job, token, await pipeline.run(job.data, jobContext(job, signal)));
+  return async (job: Job, token?: string, signal?: AbortSignal): Promise<PredictionResult | ChatResult> => {
+    const ctx = jobContext(job, signal);
+    return job.name === JOB_NAMES.chat ? applyOutcome(job, token, await pipeline.chat(job.data, ctx)) : applyOutcome(job, token, await pipeline.run(job.data, ctx));
+  };
 }

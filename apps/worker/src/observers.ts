@@ -25,10 +25,10 @@ function jsonLength(value: unknown): number {
 }
 
 /** The dspy_predictions_total status of an outcome. */
-export function outcomeStatus(outcome: Outcome): 'succeeded' | 'degraded' | 'requeued' | 'retried' | 'failed' {
+export function outcomeStatus(outcome: Outcome<object>): 'succeeded' | 'degraded' | 'requeued' | 'retried' | 'failed' {
   switch (outcome.kind) {
     case 'ok':
-      return outcome.result.degraded ? 'degraded' : 'succeeded';
+      return 'degraded' in outcome.result && outcome.result.degraded === true ? 'degraded' : 'succeeded';
     case 'wait':
       return 'requeued';
     case 'retry':
@@ -133,5 +133,46 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
     };
     if (status === 'succeeded' || status === 'degraded' || status === 'requeued') logger.info(line, MESSAGES[status]);
     else logger.warn(line, MESSAGES[status]);
+  });
+
+  // Chat completions are counted as predictions of their model, and logged the same way.
+  events.on('chat:outcome', ({ jobId, data, outcome, durationMs }) => {
+    const status = outcomeStatus(outcome);
+    const result = outcome.kind === 'ok' ? outcome.result : undefined;
+    const error = outcome.kind === 'ok' ? undefined : outcome.error;
+    const model = modelLabel(result?.model ?? data?.model);
+    metrics.predictions.inc({ model, status });
+    if (result) metrics.predictionDuration.observe({ model, cached: String(result.cache.hit) }, durationMs / 1000);
+    if (outcome.kind === 'wait') metrics.lmWaits.inc({ route: routeLabel(data?.route), reason: outcome.reason });
+    annotateSpan({ 'predictq.request_id': data?.request_id ?? '', 'predictq.outcome': status, ...(result ? { 'predictq.cache': result.cache.level ?? 'miss' } : {}) });
+    const line = {
+      job_id: jobId,
+      kind: 'chat',
+      request_id: data?.request_id,
+      tenant: data?.tenant,
+      route: result?.route ?? data?.route,
+      model: result?.model ?? data?.model,
+      stream: data?.stream,
+      duration_ms: durationMs,
+      outcome: status,
+      input_chars: jsonLength(data?.body.messages),
+      ...(logPayloads && data ? { inputs: data.body.messages } : {}),
+      ...(result
+        ? {
+            cache: result.cache.level ?? 'miss',
+            prompt_tokens: result.usage.prompt_tokens,
+            completion_tokens: result.usage.completion_tokens,
+            cost_usd: result.cost_usd,
+            queue_ms: result.timings.queue_ms,
+            lm_ms: result.timings.lm_ms,
+            output_chars: jsonLength(result.completion.choices),
+            ...(logPayloads ? { outputs: result.completion.choices } : {}),
+          }
+        : { error_code: error?.code }),
+      ...(outcome.kind === 'wait' ? { wait_reason: outcome.reason, delay_ms: outcome.error.delayMs } : {}),
+    };
+    const message = status === 'succeeded' ? 'chat completion' : `chat completion ${status === 'requeued' ? 'requeued' : status === 'retried' ? 'attempt failed; retrying' : 'failed'}`;
+    if (status === 'succeeded' || status === 'requeued') logger.info(line, message);
+    else logger.warn(line, message);
   });
 }

@@ -10,3 +10,5 @@ export * from './pipeline/index.js';
 export * from './cache/index.js';
 export * from './cost/index.js';
 export * from './resilience/index.js';
+export * from './relay/index.js';
+export * from './files/index.js';

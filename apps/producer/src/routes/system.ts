@@ -1,7 +1,7 @@
-// Liveness, readiness, metrics (open), and the model list (behind the tenant's API key).
+// Liveness, readiness and metrics (open to scrapers and probes).
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
-import { PredictqError, type Config, type Metrics } from '@predictq/core';
+import { PredictqError, type Metrics } from '@predictq/core';
 
 export function systemRoutes(deps: { redis: Redis; metrics: Metrics }): Router {
   const router = Router();
@@ -18,17 +18,6 @@ export function systemRoutes(deps: { redis: Redis; metrics: Metrics }): Router {
   });
   router.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
-  return router;
-}
-
-export function modelRoutes(config: Config): Router {
-  const router = Router();
-  router.get('/v1/models', (_req, res) => {
-    res.json({
-      object: 'list',
-      data: config.routes.map((r) => ({ id: r.model, object: 'model', created: 0, owned_by: 'predictq', route: r.name })),
-    });
   });
   return router;
 }

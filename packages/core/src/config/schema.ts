@@ -222,9 +222,21 @@ export const ConfigSchema = z
         body_limit_bytes: z.number().int().positive().default(1024 * 1024),
         /** Longest `Prefer: wait=N` honoured, seconds. */
         max_wait_s: z.number().int().min(0).max(600).default(60),
+        /** How long a chat completion may take, queue wait included (its job's deadline), seconds. */
+        chat_timeout_s: z.number().int().min(1).max(3600).default(600),
       })
       .strict()
-      .default({ body_limit_bytes: 1024 * 1024, max_wait_s: 60 }),
+      .default({ body_limit_bytes: 1024 * 1024, max_wait_s: 60, chat_timeout_s: 600 }),
+    /** Files uploaded with POST /v1/files (purpose "batch"), kept in Redis. */
+    files: z
+      .object({
+        /** The largest file accepted. */
+        max_bytes: z.number().int().positive().max(1024 * 1024 * 1024).default(100 * 1024 * 1024),
+        /** Files expire this many days after they were written. */
+        retention_days: z.number().int().min(1).max(365).default(30),
+      })
+      .strict()
+      .default({ max_bytes: 100 * 1024 * 1024, retention_days: 30 }),
     /** SIGTERM: active jobs get this long to finish before the process exits. */
     shutdown_timeout_ms: z.number().int().positive().default(25_000),
     logging: z

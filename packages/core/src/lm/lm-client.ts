@@ -1,6 +1,8 @@
-// A thin wrapper over the official openai client: one chat completion, classified errors,
-// usage and response headers. The client's own retries are off: retrying is the queue's job.
+// A thin wrapper over the official openai client: one chat completion (a DSPy prompt's text, or
+// a client's whole request passed through, streamed or not), classified errors, usage and
+// response headers. The client's own retries are off: retrying is the queue's job.
 import OpenAI from 'openai';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { LmError, PredictqError } from '../errors/index.js';
 import { retryAfterMs } from './retry-after.js';
 
@@ -51,8 +53,56 @@ export interface LmClientOptions {
   timeoutMs: number;
 }
 
+/** An OpenAI chat completion request as a client sent it; the route's model replaces `model`. */
+export type ChatBody = Record<string, unknown> & { messages: unknown[] };
+
+export interface CompletionRequest {
+  body: ChatBody;
+  signal?: AbortSignal;
+  requestId?: string;
+  /** Streams from the LM and hands each chunk over as it arrives. */
+  onChunk?: (chunk: ChatCompletionChunk) => void;
+}
+
+/** The LM's whole answer, as it sent it (a streamed one assembled), with its usage read out. */
+export interface CompletionResponse {
+  completion: ChatCompletion;
+  usage: LmUsage;
+  /** Whether the LM reported usage (some servers send none when streaming). */
+  usageReported: boolean;
+  headers: Record<string, string>;
+}
+
 export interface LmCaller {
   chat(request: LmRequest): Promise<LmResponse>;
+  /** A client's request passed through unchanged (streamed when `onChunk` is given). */
+  complete?(request: CompletionRequest): Promise<CompletionResponse>;
+}
+
+function usageOf(usage: ChatCompletion['usage'] | undefined | null): LmUsage {
+  return {
+    prompt_tokens: usage?.prompt_tokens ?? 0,
+    completion_tokens: usage?.completion_tokens ?? 0,
+    total_tokens: usage?.total_tokens ?? 0,
+    cached_tokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
+    reasoning_tokens: usage?.completion_tokens_details?.reasoning_tokens ?? 0,
+  };
+}
+
+/** The stream helper adds `parsed` fields OpenAI's API never sends; the assembled answer drops them. */
+function withoutParsed(completion: ChatCompletion): ChatCompletion {
+  return {
+    ...completion,
+    choices: completion.choices.map((choice) => {
+      const { parsed: _parsed, ...message } = choice.message as ChatCompletion.Choice['message'] & { parsed?: unknown };
+      const toolCalls = message.tool_calls?.map((call) => {
+        if (call.type !== 'function') return call;
+        const { parsed_arguments: _args, ...fn } = call.function as typeof call.function & { parsed_arguments?: unknown };
+        return { ...call, function: fn };
+      });
+      return { ...choice, message: toolCalls ? { ...message, tool_calls: toolCalls } : message };
+    }),
+  };
 }
 
 export class LmClient implements LmCaller {
@@ -80,20 +130,38 @@ export class LmClient implements LmCaller {
         )
         .withResponse();
       const choice = data.choices[0];
-      const usage = data.usage;
       return {
         text: choice?.message.content ?? '',
         finishReason: choice?.finish_reason ?? 'stop',
         model: data.model,
-        usage: {
-          prompt_tokens: usage?.prompt_tokens ?? 0,
-          completion_tokens: usage?.completion_tokens ?? 0,
-          total_tokens: usage?.total_tokens ?? 0,
-          cached_tokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
-          reasoning_tokens: usage?.completion_tokens_details?.reasoning_tokens ?? 0,
-        },
+        usage: usageOf(data.usage),
         headers: Object.fromEntries(response.headers.entries()),
       };
+    } catch (err) {
+      throw classifyLmError(err, request.signal);
+    }
+  }
+
+  async complete(request: CompletionRequest): Promise<CompletionResponse> {
+    const options = {
+      signal: request.signal,
+      timeout: this.#timeoutMs,
+      maxRetries: 0,
+      headers: request.requestId ? { 'x-request-id': request.requestId } : undefined,
+    };
+    const { stream: _stream, stream_options: streamOptions, ...body } = request.body;
+    try {
+      if (!request.onChunk) {
+        const params = { ...body, model: this.#model, stream: false } as ChatCompletionCreateParams & { stream: false };
+        const { data, response } = await this.#client.chat.completions.create(params, options).withResponse();
+        return { completion: data, usage: usageOf(data.usage), usageReported: data.usage != null, headers: Object.fromEntries(response.headers.entries()) };
+      }
+      // Usage is always asked for: the call is paid by it (the client's own choice decides what it sees).
+      const params = { ...body, model: this.#model, stream: true, stream_options: { ...(streamOptions as object | undefined), include_usage: true } };
+      const stream = this.#client.chat.completions.stream(params as never, options);
+      for await (const chunk of stream) request.onChunk(chunk);
+      const completion = withoutParsed((await stream.finalChatCompletion()) as ChatCompletion);
+      return { completion, usage: usageOf(completion.usage), usageReported: completion.usage != null, headers: {} };
     } catch (err) {
       throw classifyLmError(err, request.signal);
     }

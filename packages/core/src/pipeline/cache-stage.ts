@@ -1,44 +1,42 @@
-// The cache stage: wraps the LM side (compute) with lookup, single-flight and fill, and turns a
-// hit into this job's result. Reported as a 'cache:lookup' event.
-import type { TieredCache } from '../cache/index.js';
-import type { Clock } from '../clock/index.js';
-import type { Config } from '../config/index.js';
-import type { PredictionResult } from '../queue/index.js';
-import { bypassReason, cacheRequestFor } from './cache-request.js';
-import { CachedPredictionSchema, cachedPrediction } from './cached-prediction.js';
-import type { PredictionContext } from './context.js';
+// The cache stage of every job kind: wraps the LM side (compute) with lookup, single-flight and
+// fill, and turns a hit into this job's result. Reported as a 'cache:lookup' event. The kind says
+// what its entries are; no kind means the request skips the cache.
+import type { CacheLevel, CacheRequest, EntryType, TieredCache } from '../cache/index.js';
 import type { PipelineEvents } from './events.js';
-import { cachedResult } from './prediction-result.js';
 
-export interface CacheStageDeps {
-  cache: TieredCache;
-  config: Config;
-  clock: Clock;
-  events: PipelineEvents;
+export interface CacheKind<R, E> {
+  request: CacheRequest;
+  type: EntryType<E>;
+  /** The entry to share, or undefined when this result is this request's alone. */
+  entryOf(result: R): E | undefined;
+  fromEntry(entry: E, level: CacheLevel): R;
 }
 
-export async function withCache(deps: CacheStageDeps, ctx: PredictionContext, compute: () => Promise<PredictionResult>): Promise<PredictionResult> {
-  const { data, route, job } = ctx;
-  const lookup = { route: route.name, model: route.model };
-  if (bypassReason(data, deps.cache.settings)) {
+export async function withCache<R, E>(
+  deps: { cache: TieredCache; events: PipelineEvents },
+  lookup: { route: string; model: string; signal?: AbortSignal | undefined },
+  kind: CacheKind<R, E> | undefined,
+  compute: () => Promise<R>,
+): Promise<R> {
+  const at = { route: lookup.route, model: lookup.model };
+  if (!kind) {
     deps.cache.stats.inc('bypassed');
-    deps.events.emit('cache:lookup', { ...lookup, outcome: 'bypass', level: null });
+    deps.events.emit('cache:lookup', { ...at, outcome: 'bypass', level: null });
     return compute();
   }
-  const request = cacheRequestFor(deps.config, data, route, ctx.messages, ctx.params);
   const resolution = await deps.cache.resolve(
-    request,
-    CachedPredictionSchema,
+    kind.request,
+    kind.type,
     async () => {
       const result = await compute();
-      return { result, entry: cachedPrediction(result, deps.cache.settings) };
+      return { result, entry: kind.entryOf(result) };
     },
-    { signal: job.signal },
+    { signal: lookup.signal },
   );
   if (resolution.outcome !== 'hit') {
-    deps.events.emit('cache:lookup', { ...lookup, outcome: resolution.outcome, level: null });
+    deps.events.emit('cache:lookup', { ...at, outcome: resolution.outcome, level: null });
     return resolution.result;
   }
-  deps.events.emit('cache:lookup', { ...lookup, outcome: 'hit', level: resolution.level });
-  return cachedResult(data, resolution.entry, resolution.level, { enqueuedAt: job.enqueuedAt, startedAt: ctx.startedAt, now: deps.clock.now() });
+  deps.events.emit('cache:lookup', { ...at, outcome: 'hit', level: resolution.level });
+  return kind.fromEntry(resolution.entry, resolution.level);
 }

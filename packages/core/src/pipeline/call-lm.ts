@@ -1,6 +1,6 @@
 // Stage: one LM call, timed, reported as an event whatever its outcome.
 import { PredictqError } from '../errors/index.js';
-import type { LmCaller, LmRequest, LmResponse } from '../lm/index.js';
+import type { LmUsage } from '../lm/index.js';
 import type { Clock } from '../clock/index.js';
 import type { LmCallEvent, PipelineEvents } from './events.js';
 
@@ -22,14 +22,15 @@ function outcomeOf(err: unknown): LmCallEvent['outcome'] {
   }
 }
 
-export async function callLm(
-  deps: { lm: LmCaller; clock: Clock; events: PipelineEvents },
+/** Runs one LM call (any kind), timed, and reports it as an 'lm:call' event whatever its outcome. */
+export async function callLm<T extends { usage: LmUsage }>(
+  deps: { clock: Clock; events: PipelineEvents },
   route: { name: string; model: string },
-  request: LmRequest,
-): Promise<{ response: LmResponse; durationMs: number }> {
+  call: () => Promise<T>,
+): Promise<{ response: T; durationMs: number }> {
   const started = deps.clock.now();
   try {
-    const response = await deps.lm.chat(request);
+    const response = await call();
     const durationMs = deps.clock.now() - started;
     deps.events.emit('lm:call', { route: route.name, model: route.model, outcome: 'ok', durationMs, usage: response.usage });
     return { response, durationMs };

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { CacheLevel } from '../cache/index.js';
 import type { LmUsage } from '../lm/index.js';
-import type { PredictionJobData } from '../queue/index.js';
+import type { ChatJobData, ChatResult, PredictionJobData } from '../queue/index.js';
 import type { Outcome } from './outcome.js';
 
 export interface LmCallEvent {
@@ -31,10 +31,19 @@ export interface OutcomeEvent {
   durationMs: number;
 }
 
+/** How one run of a chat completion job ended. */
+export interface ChatOutcomeEvent {
+  jobId: string;
+  data: ChatJobData | undefined;
+  outcome: Outcome<ChatResult>;
+  durationMs: number;
+}
+
 export interface PipelineEventMap {
   'lm:call': [LmCallEvent];
   'cache:lookup': [CacheLookupEvent];
   'prediction:outcome': [OutcomeEvent];
+  'chat:outcome': [ChatOutcomeEvent];
 }
 
 export class PipelineEvents extends EventEmitter<PipelineEventMap> {}

@@ -3,9 +3,9 @@
 import { PredictqError, WaitError, isRetryable, toPredictqError, type WaitReason } from '../errors/index.js';
 import type { PredictionResult } from '../queue/index.js';
 
-export type Outcome =
+export type Outcome<R = PredictionResult> =
   /** A result (computed, cached, or a degraded fallback). */
-  | { kind: 'ok'; result: PredictionResult }
+  | { kind: 'ok'; result: R }
   /** Back to the queue until `until` without spending an attempt. */
   | { kind: 'wait'; until: number; reason: WaitReason; error: WaitError }
   /** This attempt failed; the queue runs the job again (with backoff). */
@@ -32,7 +32,7 @@ export function deadlineExceeded(deadlineAt: number, waitingFor?: WaitError): Pr
 }
 
 /** What a run that threw comes to: wait while the deadline allows, retry real errors while attempts remain, else fail. */
-export function decideOutcome(thrown: unknown, facts: OutcomeFacts): Outcome {
+export function decideOutcome(thrown: unknown, facts: OutcomeFacts): Exclude<Outcome<never>, { kind: 'ok' }> {
   const error = toPredictqError(thrown);
   if (error instanceof WaitError) {
     const until = facts.now + error.delayMs;

@@ -10,3 +10,6 @@ export function predictionQueueName(route: string): string {
 }
 
 export const PREDICTION_ID_PREFIX = 'pred_';
+
+/** BullMQ job names on a route's queue: what the worker runs the job as. */
+export const JOB_NAMES = { predict: 'predict', chat: 'chat' } as const;
