@@ -38,12 +38,12 @@ export function outcomeStatus(outcome: Outcome<object>): 'succeeded' | 'degraded
   }
 }
 
-const MESSAGES = {
-  succeeded: 'prediction',
-  degraded: 'prediction',
-  requeued: 'prediction requeued',
-  retried: 'prediction attempt failed; retrying',
-  failed: 'prediction failed',
+const SUFFIXES = {
+  succeeded: '',
+  degraded: '',
+  requeued: ' requeued',
+  retried: ' attempt failed; retrying',
+  failed: ' failed',
 } as const;
 
 export function observePipeline(events: PipelineEvents, metrics: Metrics, logger: Logger, config: ObserverConfig): void {
@@ -82,17 +82,18 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
     }
   });
 
-  events.on('prediction:outcome', ({ jobId, data, outcome, durationMs }) => {
+  /** What every job kind reports of one run: metrics, the span's attributes, one log line. */
+  const record = (view: OutcomeView) => {
+    const { outcome, data, durationMs } = view;
     const status = outcomeStatus(outcome);
     const result = outcome.kind === 'ok' ? outcome.result : undefined;
     const error = outcome.kind === 'ok' ? undefined : outcome.error;
     const model = modelLabel(result?.model ?? data?.model);
-    const variant = result?.variant ?? data?.variant ?? null;
     metrics.predictions.inc({ model, status });
     if (result) metrics.predictionDuration.observe({ model, cached: String(result.cache.hit) }, durationMs / 1000);
     if (outcome.kind === 'wait') metrics.lmWaits.inc({ route: routeLabel(data?.route), reason: outcome.reason });
-    if (variant) {
-      const label = metrics.variantLabel.of(variant);
+    if (view.variant) {
+      const label = metrics.variantLabel.of(view.variant);
       metrics.variantPredictions.inc({ variant: label, status });
       if (result) {
         metrics.variantDuration.observe({ variant: label }, durationMs / 1000);
@@ -103,20 +104,19 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
       'predictq.request_id': data?.request_id ?? '',
       'predictq.outcome': status,
       ...(result ? { 'predictq.cache': result.cache.level ?? 'miss' } : {}),
-      ...(variant ? { 'predictq.variant': variant } : {}),
+      ...(view.variant ? { 'predictq.variant': view.variant } : {}),
     });
     const line = {
-      job_id: jobId,
+      job_id: view.jobId,
       request_id: data?.request_id,
       tenant: data?.tenant,
       route: result?.route ?? data?.route,
       model: result?.model ?? data?.model,
-      program: data?.program,
-      variant,
+      ...view.fields,
       duration_ms: durationMs,
       outcome: status,
-      input_chars: jsonLength(data?.inputs),
-      ...(logPayloads && data ? { inputs: data.inputs } : {}),
+      input_chars: jsonLength(view.inputs),
+      ...(logPayloads && data ? { inputs: view.inputs } : {}),
       ...(result
         ? {
             cache: result.cache.level ?? 'miss',
@@ -125,54 +125,53 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
             cost_usd: result.cost_usd,
             queue_ms: result.timings.queue_ms,
             lm_ms: result.timings.lm_ms,
-            output_chars: jsonLength(result.outputs),
-            ...(logPayloads ? { outputs: result.outputs } : {}),
+            output_chars: jsonLength(view.outputs),
+            ...(logPayloads ? { outputs: view.outputs } : {}),
           }
         : { error_code: error?.code }),
       ...(outcome.kind === 'wait' ? { wait_reason: outcome.reason, delay_ms: outcome.error.delayMs } : {}),
     };
-    if (status === 'succeeded' || status === 'degraded' || status === 'requeued') logger.info(line, MESSAGES[status]);
-    else logger.warn(line, MESSAGES[status]);
+    const message = `${view.noun}${SUFFIXES[status]}`;
+    if (status === 'succeeded' || status === 'degraded' || status === 'requeued') logger.info(line, message);
+    else logger.warn(line, message);
+  };
+
+  events.on('prediction:outcome', ({ jobId, data, outcome, durationMs }) => {
+    const result = outcome.kind === 'ok' ? outcome.result : undefined;
+    record({
+      jobId, data, outcome, durationMs,
+      noun: 'prediction',
+      variant: result?.variant ?? data?.variant ?? null,
+      fields: { program: data?.program, variant: result?.variant ?? data?.variant ?? null },
+      inputs: data?.inputs,
+      outputs: result?.outputs,
+    });
   });
 
   // Chat completions are counted as predictions of their model, and logged the same way.
   events.on('chat:outcome', ({ jobId, data, outcome, durationMs }) => {
-    const status = outcomeStatus(outcome);
     const result = outcome.kind === 'ok' ? outcome.result : undefined;
-    const error = outcome.kind === 'ok' ? undefined : outcome.error;
-    const model = modelLabel(result?.model ?? data?.model);
-    metrics.predictions.inc({ model, status });
-    if (result) metrics.predictionDuration.observe({ model, cached: String(result.cache.hit) }, durationMs / 1000);
-    if (outcome.kind === 'wait') metrics.lmWaits.inc({ route: routeLabel(data?.route), reason: outcome.reason });
-    annotateSpan({ 'predictq.request_id': data?.request_id ?? '', 'predictq.outcome': status, ...(result ? { 'predictq.cache': result.cache.level ?? 'miss' } : {}) });
-    const line = {
-      job_id: jobId,
-      kind: 'chat',
-      request_id: data?.request_id,
-      tenant: data?.tenant,
-      route: result?.route ?? data?.route,
-      model: result?.model ?? data?.model,
-      stream: data?.stream,
-      duration_ms: durationMs,
-      outcome: status,
-      input_chars: jsonLength(data?.body.messages),
-      ...(logPayloads && data ? { inputs: data.body.messages } : {}),
-      ...(result
-        ? {
-            cache: result.cache.level ?? 'miss',
-            prompt_tokens: result.usage.prompt_tokens,
-            completion_tokens: result.usage.completion_tokens,
-            cost_usd: result.cost_usd,
-            queue_ms: result.timings.queue_ms,
-            lm_ms: result.timings.lm_ms,
-            output_chars: jsonLength(result.completion.choices),
-            ...(logPayloads ? { outputs: result.completion.choices } : {}),
-          }
-        : { error_code: error?.code }),
-      ...(outcome.kind === 'wait' ? { wait_reason: outcome.reason, delay_ms: outcome.error.delayMs } : {}),
-    };
-    const message = status === 'succeeded' ? 'chat completion' : `chat completion ${status === 'requeued' ? 'requeued' : status === 'retried' ? 'attempt failed; retrying' : 'failed'}`;
-    if (status === 'succeeded' || status === 'requeued') logger.info(line, message);
-    else logger.warn(line, message);
+    record({
+      jobId, data, outcome, durationMs,
+      noun: 'chat completion',
+      variant: null,
+      fields: { kind: 'chat', stream: data?.stream },
+      inputs: data?.body.messages,
+      outputs: result?.completion.choices,
+    });
   });
+}
+
+interface OutcomeView {
+  jobId: string;
+  data: { request_id: string; tenant: string; route: string; model: string } | undefined;
+  outcome: Outcome<{ model: string; route: string; cache: { hit: boolean; level: string | null }; usage: { prompt_tokens: number; completion_tokens: number }; cost_usd: number; timings: { queue_ms: number; lm_ms: number } }>;
+  durationMs: number;
+  /** The log line's message: "prediction", "chat completion". */
+  noun: string;
+  variant: string | null;
+  /** Kind-specific fields of the log line. */
+  fields: Record<string, unknown>;
+  inputs: unknown;
+  outputs: unknown;
 }
