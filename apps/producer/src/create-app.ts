@@ -10,6 +10,7 @@ import type { Telemetry } from 'bullmq';
 import {
   CancelChannel,
   CostTracker,
+  BatchStore,
   FileStore,
   HTTP_ROUTES,
   IngestLimiter,
@@ -35,11 +36,13 @@ import { errorHandler } from './http-errors.js';
 import { ingestLimit } from './ingest-limit.js';
 import { PredictionQueues } from './prediction-queues.js';
 import { adminRoutes, type StatsSource } from './routes/admin.js';
-import { adminUsageRoutes } from './routes/admin-usage.js';
+import { adminUsageRoutes, tenantUsageRoutes } from './routes/admin-usage.js';
 import { createBudgetCheck } from './budget-check.js';
 import { createCacheSavings } from './cache-savings.js';
 import { adminBreakerRoutes } from './routes/admin-breakers.js';
 import { predictionRoutes } from './routes/predictions.js';
+import { BatchRunner } from './batch-runner.js';
+import { batchRoutes } from './routes/batches.js';
 import { chatRoutes } from './routes/chat-completions.js';
 import { fileRoutes } from './routes/files.js';
 import { modelRoutes } from './routes/models.js';
@@ -88,6 +91,8 @@ function routeLabel(path: string): (typeof HTTP_ROUTES)[number] {
   if (path.startsWith('/v1/chat/')) return 'chat';
   if (path === '/v1/models' || path.startsWith('/v1/models/')) return 'models';
   if (path === '/v1/files' || path.startsWith('/v1/files/')) return 'files';
+  if (path === '/v1/batches' || path.startsWith('/v1/batches/')) return 'batches';
+  if (path === '/v1/usage') return 'usage';
   if (path.startsWith('/admin')) return 'admin';
   if (path === '/health' || path === '/ready') return 'health';
   if (path === '/metrics') return 'metrics';
@@ -165,15 +170,24 @@ export function createApp(deps: ProducerDeps): ProducerApp {
       resets_at: new Date(b.resetsAt).toISOString(),
     }));
 
-  // Uploaded files (Redis, shared by every replica) and the relays of streamed answers.
-  const files = new FileStore({
-    redis: connection,
-    keyPrefix: config.key_prefix,
-    retentionS: config.files.retention_days * 86_400,
-    maxBytes: config.files.max_bytes,
-    now: () => clock.now(),
+  // Uploaded files and batches (Redis, shared by every replica), and the relays of streamed answers.
+  const storesOn = (redis: Redis) => ({
+    files: new FileStore({
+      redis,
+      keyPrefix: config.key_prefix,
+      retentionS: config.files.retention_days * 86_400,
+      maxBytes: config.files.max_bytes,
+      now: () => clock.now(),
+    }),
+    batches: new BatchStore({ redis, keyPrefix: config.key_prefix, retentionS: config.batches.retention_days * 86_400, now: () => clock.now() }),
   });
+  const { files, batches } = storesOn(connection);
   const relay = new RelayReader(connection);
+  // Every producer runs batches' bookkeeping (a BullMQ worker), on a connection of its own that
+  // waits out outages as workers' do.
+  const batchConnection = connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, autoResendUnfulfilledCommands: true, commandTimeout: undefined });
+  batchConnection.on('error', () => {});
+  const runner = new BatchRunner({ config, connection: batchConnection, ...storesOn(batchConnection), queues, cost, logger, clock });
 
   // The fast path (L2 hits without a job), POST /admin/cache/invalidate, the `cache` stats section.
   const cache = deps.cache === undefined ? createCache({ config, secrets: deps.secrets, logger }) : (deps.cache ?? undefined);
@@ -200,6 +214,9 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   );
   app.post('/v1/chat/completions', ingest, json);
   app.use(chatRoutes({ config, queues, relay, cost, cache, metrics, clock, cancelRunning }));
+  app.use('/v1/batches', json);
+  app.use(batchRoutes({ batches, files, runner }));
+  app.use(tenantUsageRoutes({ ledger: cost.ledger, clock }));
   app.use(express.json({ limit: '64kb', type: () => true }));
   // POST /admin/breakers/:route/reset and the `breakers` stats section.
   const breakers = adminBreakerRoutes({ auth: admin, config, redis: connection, queues });
@@ -218,6 +235,8 @@ export function createApp(deps: ProducerDeps): ProducerApp {
     async close() {
       unwatchQueues();
       relay.close();
+      await runner.close();
+      batchConnection.disconnect();
       await queues.close();
       if (!deps.costConnection) costConnection.disconnect();
       if (cache && deps.cache === undefined) await cache.close();

@@ -2,6 +2,8 @@
 import { createLogger, createMetrics, createProducerConnection, loadConfigOrExit, startTracing } from '@predictq/core';
 import { createApp } from './create-app.js';
 
+const STARTUP_REDIS_WAIT_MS = 5000;
+
 const config = loadConfigOrExit('producer');
 // Off unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_TRACES_EXPORTER is set.
 const tracing = await startTracing({ serviceName: 'predictq-producer' });
@@ -19,6 +21,12 @@ connection.on('ready', () => {
   if (!redisDown) return;
   redisDown = false;
   logger.info('redis is back');
+});
+// Requests fail fast while Redis is away, so the first ones should not race the first connect:
+// listen once connected, or after a short wait when Redis is down at start-up (then answer 503).
+await new Promise<void>((resolve) => {
+  const timer = setTimeout(resolve, STARTUP_REDIS_WAIT_MS).unref();
+  connection.once('ready', () => (clearTimeout(timer), resolve()));
 });
 const producer = createApp({ config, connection, logger, metrics: createMetrics(), secrets: process.env, telemetry: tracing.bullmq });
 // Express 5 hands a listen error (a taken PORT) to this callback instead of throwing.

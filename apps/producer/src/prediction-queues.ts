@@ -123,6 +123,29 @@ export class PredictionQueues {
     );
   }
 
+  /** Adds jobs of either kind in one round trip per route (BullMQ ignores ids that exist). */
+  async addBulk(jobs: Array<{ data: (PredictionJobData | ChatJobData) & { route: string }; jobId: string; priority: number }>): Promise<void> {
+    const byRoute = new Map<string, typeof jobs>();
+    for (const job of jobs) {
+      const list = byRoute.get(job.data.route);
+      if (list) list.push(job);
+      else byRoute.set(job.data.route, [job]);
+    }
+    await this.#redis(() =>
+      Promise.all(
+        [...byRoute].map(([route, items]) =>
+          this.queue(route).addBulk(
+            items.map(({ data, jobId, priority }) => ({
+              name: 'kind' in data && data.kind === 'chat' ? JOB_NAMES.chat : JOB_NAMES.predict,
+              data,
+              opts: { jobId, priority },
+            })),
+          ),
+        ),
+      ),
+    );
+  }
+
   /** A prediction's job and state, read consistently, from whichever route queue holds it. */
   async snapshot<D = PredictionJobData>(id: string): Promise<JobSnapshot<D> | undefined> {
     return this.#redis(async () => {

@@ -3,6 +3,8 @@
 import { Queue, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  BATCH_QUEUE,
+  BatchStore,
   CancelChannel,
   CostTracker,
   LmClient,
@@ -26,6 +28,7 @@ import {
   type RouteConfig,
   type TieredCache,
 } from '@predictq/core';
+import { createBatchRecorder } from './batch-recorder.js';
 import { observeCache } from './cache-observers.js';
 import { createJobProcessor } from './job-processor.js';
 import { observeCost } from './cost-observers.js';
@@ -96,7 +99,10 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
   observePipeline(pipeline.events, metrics, logger, config);
   observeCost(pipeline.events, metrics, logger, cost);
   observeCache(pipeline.events, metrics);
-  const traced = traceJobs(createJobProcessor(pipeline));
+  // Batch items record their results in their batch; the last asks a producer to finalize it.
+  const batchQueue = new Queue(BATCH_QUEUE, { connection: deps.connection, prefix: queuePrefix(config.key_prefix) });
+  const batches = new BatchStore({ redis: deps.connection, keyPrefix: config.key_prefix, retentionS: config.batches.retention_days * 86_400, now: () => clock.now() });
+  const traced = traceJobs(createJobProcessor(pipeline, createBatchRecorder({ batches, queue: batchQueue, clock })));
   // BullMQ hands the cancellation signal only to a processor that declares three parameters.
   // The gauge is kept here, not from worker events: a requeued job (DelayedError) emits none.
   const processor = async (job: Job, token?: string, signal?: AbortSignal) => {
@@ -171,6 +177,7 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
       }
       guard.close();
       cost.close();
+      await batchQueue.close();
       cancelSubscriber.disconnect();
       if (!deps.costConnection) costConnection.disconnect();
       if (cache && deps.cache === undefined) await cache.close();

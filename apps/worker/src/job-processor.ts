@@ -28,9 +28,21 @@ export async function applyOutcome<R>(job: Job, token: string | undefined, outco
   }
 }
 
-export function createJobProcessor(pipeline: PredictionPipeline) {
+/**
+ * What must happen between a final outcome and the job's end (a batch result, a webhook event):
+ * a step may turn the outcome into a wait when it cannot do its part yet.
+ */
+export type OutcomeStep = <R extends PredictionResult | ChatResult>(job: Job, outcome: Outcome<R>) => Promise<Outcome<R>>;
+
+export function createJobProcessor(pipeline: PredictionPipeline, ...steps: OutcomeStep[]) {
+  const after = async <R extends PredictionResult | ChatResult>(job: Job, outcome: Outcome<R>): Promise<Outcome<R>> => {
+    let current = outcome;
+    for (const step of steps) current = await step(job, current);
+    return current;
+  };
   return async (job: Job, token?: string, signal?: AbortSignal): Promise<PredictionResult | ChatResult> => {
     const ctx = jobContext(job, signal);
-    return job.name === JOB_NAMES.chat ? applyOutcome(job, token, await pipeline.chat(job.data, ctx)) : applyOutcome(job, token, await pipeline.run(job.data, ctx));
+    if (job.name === JOB_NAMES.chat) return applyOutcome(job, token, await after(job, await pipeline.chat(job.data, ctx)));
+    return applyOutcome(job, token, await after(job, await pipeline.run(job.data, ctx)));
   };
 }

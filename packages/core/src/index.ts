@@ -12,3 +12,5 @@ export * from './cost/index.js';
 export * from './resilience/index.js';
 export * from './relay/index.js';
 export * from './files/index.js';
+export * from './batches/index.js';
+export * from './api/index.js';

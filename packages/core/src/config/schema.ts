@@ -227,6 +227,20 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ body_limit_bytes: 1024 * 1024, max_wait_s: 60, chat_timeout_s: 600 }),
+    /** Async batches (POST /v1/batches). */
+    batches: z
+      .object({
+        /** Requests one batch file may hold (OpenAI's limit). */
+        max_lines: z.number().int().positive().max(1_000_000).default(50_000),
+        /** The longest request line. */
+        max_line_bytes: z.number().int().positive().max(16 * 1024 * 1024).default(1024 * 1024),
+        /** Batches (and their request counts) are kept this many days after their window ends. */
+        retention_days: z.number().int().min(1).max(365).default(30),
+        /** Batch bookkeeping jobs (ingest, expiry, cancel, finalize) one producer runs at once. */
+        concurrency: z.number().int().min(1).max(16).default(2),
+      })
+      .strict()
+      .default({ max_lines: 50_000, max_line_bytes: 1024 * 1024, retention_days: 30, concurrency: 2 }),
     /** Files uploaded with POST /v1/files (purpose "batch"), kept in Redis. */
     files: z
       .object({

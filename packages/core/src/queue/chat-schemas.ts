@@ -23,6 +23,8 @@ export const ChatJobDataSchema = z
     created_at: z.number(),
     deadline_at: z.number().optional(),
     trace: z.object({ traceparent: z.string().max(128), tracestate: z.string().max(512).optional() }).optional(),
+    /** An item of an async batch: which batch, which line of its file, and the line's custom_id. */
+    batch: z.object({ id: z.string(), line: z.number().int().positive(), custom_id: z.string() }).optional(),
   })
   .refine((data) => !nestsDeeperThan(data), { message: `job data nests deeper than ${MAX_JSON_DEPTH} levels` });
 

@@ -45,6 +45,8 @@ export const PredictionJobDataSchema = z
     created_at: z.number(),
     /** When the prediction gives up waiting (ms since epoch); default: created_at + queue.deadline_s. */
     deadline_at: z.number().optional(),
+    /** An item of an async batch: which batch, which line of its file, and the line's custom_id. */
+    batch: z.object({ id: z.string(), line: z.number().int().positive(), custom_id: z.string() }).optional(),
     /** W3C trace context of the request that enqueued this job (only when tracing is on). */
     trace: z.object({ traceparent: z.string().max(128), tracestate: z.string().max(512).optional() }).optional(),
   })

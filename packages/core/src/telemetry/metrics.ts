@@ -10,7 +10,7 @@ export const TOKEN_TYPES = ['prompt', 'completion', 'cached', 'reasoning'] as co
 export const LM_OUTCOMES = ['ok', 'timeout', 'rate_limited', 'upstream_error', 'client_error', 'connection_error', 'cancelled'] as const;
 /** Distinct variant label values one process reports before the rest count as "other". */
 export const VARIANT_LABEL_LIMIT = 32;
-export const HTTP_ROUTES = ['predictions', 'prediction', 'chat', 'models', 'files', 'admin', 'health', 'metrics', 'other'] as const;
+export const HTTP_ROUTES = ['predictions', 'prediction', 'chat', 'models', 'files', 'batches', 'usage', 'admin', 'health', 'metrics', 'other'] as const;
 
 export interface Metrics {
   registry: Registry;

@@ -1,0 +1,2 @@
+export * from './batch-object.js';
+export * from './batch-store.js';
