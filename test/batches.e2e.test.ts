@@ -138,7 +138,7 @@ describe('batches', () => {
     stack.sim.state.faults.update({ latency_ms: 400 });
     try {
       const input = Array.from({ length: 120 }, (_, i) => chatLine(`e${i}`, `expire me ${i} ${randomUUID()}`)).join('\n');
-      const created = await client.batches.create({ input_file_id: (await upload(input)).id, endpoint: '/v1/chat/completions', completion_window: '2s' });
+      const created = await client.batches.create({ input_file_id: (await upload(input)).id, endpoint: '/v1/chat/completions', completion_window: '2s' as '24h' });
       const batch = await finished(client, created.id);
       expect(batch.status).toBe('expired');
       expect(batch.expired_at).toEqual(expect.any(Number));
