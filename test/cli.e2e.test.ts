@@ -90,7 +90,8 @@ describe('the predictq command line', () => {
     const out = join(dir, 'tty.jsonl');
     const ran = await cli(['batch', 'run', input('tty-in.jsonl', 40), '-o', out], env, true);
     expect(ran.code).toBe(0);
-    const screen = ran.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    // Drop the terminal's control sequences (ESC [ ... letter), leaving what a person sees.
+    const screen = ran.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g'), '');
     expect(screen).toMatch(/100% \| 40\/40 \| completed \| ok 40 failed 0/);
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(40);
   });
