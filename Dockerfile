@@ -12,4 +12,4 @@ WORKDIR /app
 COPY --from=build /app /app
 USER node
 EXPOSE 3000 3100 9464
-CMD ["node", "apps/producer/dist/main.js"]
+CMD ["node", "--max-old-space-size=1024", "apps/producer/dist/main.js"]

@@ -4,6 +4,7 @@ import { startRedis } from '../test/utils/redis-server.js';
 import { runCase } from './harness.js';
 import { uncachedThroughput } from './uncached-throughput.js';
 import { cacheHitBench } from './cache-hit.js';
+import { batchIngestBench } from './batch-ingest.js';
 import { chatCompletionsBench } from './chat-completions.js';
 
 const redis = process.env.REDIS_BENCH_URL ? undefined : await startRedis();
@@ -15,6 +16,7 @@ try {
   await runCase(uncachedThroughput(redisUrl, Number(process.env.BENCH_LM_LATENCY_MS ?? 100)));
   await cacheHitBench(redisUrl);
   await chatCompletionsBench(redisUrl);
+  await batchIngestBench(redisUrl);
 } finally {
   await redis?.stop();
 }

@@ -140,25 +140,43 @@ export async function validateBatch(deps: IngestDeps, batch: IngestBatch, now: n
   return { errors, total };
 }
 
-/** Enqueues every line that has no job and no result yet; returns how many lines were looked at. */
-export async function enqueueBatch(deps: IngestDeps, batch: IngestBatch, now: number, onProgress: (lines: number) => Promise<void>): Promise<number> {
+/**
+ * Enqueues every line that has no job and no result yet, a chunk at a time with one more chunk
+ * read while the last is being added; returns how many lines were looked at. `resumed`: an
+ * earlier ingest may have got part of the way (and items may have finished since).
+ */
+export async function enqueueBatch(
+  deps: IngestDeps,
+  batch: IngestBatch,
+  now: number,
+  options: { resumed: boolean; onProgress(lines: number): Promise<void> },
+): Promise<number> {
   let chunk: ItemData[] = [];
   let done = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  const add = async (items: ItemData[]) => {
+    let pending = items;
+    if (options.resumed) {
+      const first = items[0]!.batch.line;
+      const recorded = await deps.batches.results(batch.id, first, items.at(-1)!.batch.line + 1);
+      pending = items.filter((item) => recorded[item.batch.line - first] === undefined);
+    }
+    await deps.queues.addBulk(pending.map((data) => ({ data, jobId: batchItemJobId(batch.id, data.batch.line), priority: PRIORITY.batch })));
+    done += items.length;
+    await options.onProgress(done);
+  };
   const flush = async () => {
     if (chunk.length === 0) return;
-    const lineNumbers = chunk.map((item) => item.batch.line);
-    const recorded = await deps.batches.results(batch.id, lineNumbers[0]!, lineNumbers.at(-1)! + 1);
-    const first = lineNumbers[0]!;
-    const pending = chunk.filter((item) => recorded[item.batch.line - first] === undefined);
-    await deps.queues.addBulk(pending.map((data) => ({ data, jobId: batchItemJobId(batch.id, data.batch.line), priority: PRIORITY.batch })));
-    done += chunk.length;
+    const items = chunk;
     chunk = [];
-    await onProgress(done);
+    await inFlight;
+    inFlight = add(items);
   };
   for await (const { number, text } of lines(deps, batch)) {
     chunk.push(itemOf(deps, batch, number, text, now));
     if (chunk.length >= CHUNK) await flush();
   }
   await flush();
+  await inFlight;
   return done;
 }

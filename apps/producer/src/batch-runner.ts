@@ -126,11 +126,12 @@ export class BatchRunner {
       return;
     }
     const started = clock.now();
-    const lines = await enqueueBatch(this.#deps, batch, now, async (done) => {
-      await batches.set(id, { ingested: done });
-      const status = (await batches.raw(id))?.status;
-      // Cancelled or ended meanwhile: what is left is not needed.
-      if (status !== 'in_progress') throw new IngestStopped();
+    const lines = await enqueueBatch(this.#deps, batch, now, {
+      resumed: hash.status === 'in_progress',
+      onProgress: async (done) => {
+        // Cancelled or ended meanwhile: what is left is not needed.
+        if ((await batches.progress(id, done)) !== 'in_progress') throw new IngestStopped();
+      },
     }).catch((err: unknown) => {
       if (err instanceof IngestStopped) return -1;
       throw err;

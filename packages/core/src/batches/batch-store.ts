@@ -132,6 +132,12 @@ export class BatchStore {
     await this.#redis.hset(this.#key(id), fields);
   }
 
+  /** Notes the ingest's progress and returns the batch's status, in one round trip. */
+  async progress(id: string, ingested: number): Promise<BatchStatus | undefined> {
+    const replies = await this.#redis.multi().hset(this.#key(id), 'ingested', ingested).hget(this.#key(id), 'status').exec();
+    return (replies?.[1]?.[1] as BatchStatus | null) ?? undefined;
+  }
+
   async failValidation(id: string, errors: BatchLineError[]): Promise<void> {
     await this.transition(id, ['validating'], 'failed', 'failed_at', { errors: JSON.stringify(errors) });
   }
