@@ -135,7 +135,8 @@ describe('batches', () => {
   });
 
   it('expires at the end of a short window: what did not run is in the error file as batch_expired', async () => {
-    stack.sim.state.faults.update({ latency_ms: 400 });
+    // Each call outlasts the window: what runs at once finishes after it, the rest never starts.
+    stack.sim.state.faults.update({ latency_ms: 3000 });
     try {
       const input = Array.from({ length: 120 }, (_, i) => chatLine(`e${i}`, `expire me ${i} ${randomUUID()}`)).join('\n');
       const created = await client.batches.create({ input_file_id: (await upload(input)).id, endpoint: '/v1/chat/completions', completion_window: '2s' as '24h' });
@@ -145,7 +146,7 @@ describe('batches', () => {
       const output = await lines(client, batch.output_file_id);
       const errors = await lines(client, batch.error_file_id);
       expect(output.length + errors.length).toBe(120);
-      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.length).toBeGreaterThanOrEqual(120 - 2 * 16);
       expect(errors.every((l) => l.error?.code === 'batch_expired')).toBe(true);
     } finally {
       stack.sim.state.faults.update({ latency_ms: 0 });
