@@ -3,3 +3,4 @@ export * from './schemas.js';
 export * from './connection.js';
 export * from './job-options.js';
 export * from './job-error.js';
+export * from './prediction-object.js';
