@@ -1,7 +1,9 @@
 // Maps the pipeline's one outcome to BullMQ, and decides nothing itself: ok is the return value,
 // wait moves the job to delayed without spending an attempt (DelayedError), retry spends one (a
-// plain error: BullMQ's backoff), fail ends it (UnrecoverableError).
+// plain error: BullMQ's backoff), fail ends it (UnrecoverableError). Between the two, the notify
+// step (outcome-notifier.ts) turns a final outcome into its webhook event first.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { OutcomeNotifier } from './outcome-notifier.js';
 import { encodeJobError, type Outcome, type PredictionPipeline, type PredictionResult } from '@predictq/core';
 
 /** What the queue knows about this run of the job, for the pipeline's decision. */
@@ -28,7 +30,9 @@ export async function applyOutcome(job: Job, token: string | undefined, outcome:
   }
 }
 
-export function createJobProcessor(pipeline: PredictionPipeline) {
-  return async (job: Job, token?: string, signal?: AbortSignal): Promise<PredictionResult> =>
-    applyOutcome(job, token, await pipeline.run(job.data, jobContext(job, signal)));
+export function createJobProcessor(pipeline: PredictionPipeline, notify?: OutcomeNotifier) {
+  return async (job: Job, token?: string, signal?: AbortSignal): Promise<PredictionResult> => {
+    const outcome = await pipeline.run(job.data, jobContext(job, signal));
+    return applyOutcome(job, token, notify ? await notify(job, outcome) : outcome);
+  };
 }
