@@ -8,7 +8,11 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Telemetry } from 'bullmq';
 import {
+  CallbackGuard,
   CancelChannel,
+  DeliveryHistory,
+  WebhookEmitter,
+  WebhookSigner,
   CostTracker,
   HTTP_ROUTES,
   IngestLimiter,
@@ -26,6 +30,7 @@ import {
   createCache,
 } from '@predictq/core';
 import { CacheFastPath } from './cache-fast-path.js';
+import { createCallbackCheck } from './callback-check.js';
 import { adminCacheRoutes } from './routes/admin-cache.js';
 import { adminAuth, tenantAuth } from './auth.js';
 import { Cancellations } from './cancellations.js';
@@ -39,6 +44,7 @@ import { createCacheSavings } from './cache-savings.js';
 import { adminBreakerRoutes } from './routes/admin-breakers.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { modelRoutes, systemRoutes } from './routes/system.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface ProducerDeps {
   config: Config;
@@ -62,6 +68,8 @@ export interface ProducerDeps {
 export interface ProducerApp {
   app: Express;
   queues: PredictionQueues;
+  /** Creates webhook events from this process (cancellations, fast-path answers; batches too). */
+  webhooks: WebhookEmitter;
   close(): Promise<void>;
 }
 
@@ -80,6 +88,7 @@ function requestId(): RequestHandler {
 function routeLabel(path: string): (typeof HTTP_ROUTES)[number] {
   if (path === '/v1/predictions') return 'predictions';
   if (path.startsWith('/v1/predictions/')) return 'prediction';
+  if (path.startsWith('/v1/webhooks/')) return 'webhooks';
   if (path.startsWith('/v1/chat/')) return 'chat';
   if (path === '/v1/models') return 'models';
   if (path.startsWith('/admin')) return 'admin';
@@ -172,8 +181,15 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   app.post('/v1/predictions', ingestLimit(new IngestLimiter(config, connection)));
   app.use('/v1', json);
   const cancelChannel = new CancelChannel(config.key_prefix);
+  // Webhooks: the SSRF guard and secret check at submission, events, the delivery history.
+  const webhooks = new WebhookEmitter({ config, connection, clock, metrics, telemetry: deps.telemetry });
+  const callbackGuard = new CallbackGuard(config.webhooks);
+  const checkCallback = createCallbackCheck({ guard: callbackGuard, signer: new WebhookSigner(config.webhooks, deps.secrets) });
+  const unwatchWebhooks = metrics.queues.watch([webhooks.queue]);
+  app.use(webhookRoutes({ history: new DeliveryHistory(webhooks.queue, config) }));
   app.use(
     predictionRoutes({
+      webhooks, checkCallback, logger,
       config, queues, cancellations, clock, budgetCheck, recordCacheAnswer,
       cancelRunning: (jobId) => cancelChannel.publish(connection, jobId),
       cacheFastPath: cache ? new CacheFastPath(cache, config, metrics) : undefined,
@@ -194,9 +210,13 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   return {
     app,
     queues,
+    webhooks,
     async close() {
       unwatchQueues();
+      unwatchWebhooks();
       await queues.close();
+      await webhooks.close();
+      callbackGuard.close();
       if (!deps.costConnection) costConnection.disconnect();
       if (cache && deps.cache === undefined) await cache.close();
     },
