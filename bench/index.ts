@@ -4,6 +4,7 @@ import { startRedis } from '../test/utils/redis-server.js';
 import { runCase } from './harness.js';
 import { uncachedThroughput } from './uncached-throughput.js';
 import { cacheHitBench } from './cache-hit.js';
+import { webhookThroughput } from './webhook-throughput.js';
 
 const redis = process.env.REDIS_BENCH_URL ? undefined : await startRedis();
 const redisUrl = process.env.REDIS_BENCH_URL ?? redis!.url;
@@ -13,6 +14,10 @@ try {
   // At an LM's real latency the per-job overhead above should vanish in the ratio.
   await runCase(uncachedThroughput(redisUrl, Number(process.env.BENCH_LM_LATENCY_MS ?? 100)));
   await cacheHitBench(redisUrl);
+  // A slow webhook receiver must not slow predictions down.
+  await runCase(webhookThroughput(redisUrl, 'none'));
+  await runCase(webhookThroughput(redisUrl, 'instant'));
+  await runCase(webhookThroughput(redisUrl, 'none', Number(process.env.BENCH_LM_LATENCY_MS ?? 100)));
 } finally {
   await redis?.stop();
 }

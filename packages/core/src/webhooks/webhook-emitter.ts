@@ -87,17 +87,17 @@ export class WebhookEmitter {
     const settings = this.#deps.config.webhooks;
     const key = deliveryIndexKey(this.#deps.config.key_prefix, tenant);
     const client = (await this.queue.client) as unknown as Redis;
-    // The history entry first: a delivery job never exists without one. Both steps are
-    // idempotent (ZADD NX, BullMQ ignores an existing job id), so a repeat is harmless.
+    // The history entry and the jobs in one round trip each, side by side. Both are idempotent
+    // (ZADD NX; BullMQ ignores an existing job id): if either fails, emit throws and the caller's
+    // repeat completes whichever part is missing.
     const index = client.multi();
     for (const d of deliveries) index.zadd(key, 'NX', now, d);
     index.zremrangebyscore(key, '-inf', now - settings.keep_s * 1000);
     index.zremrangebyrank(key, 0, -settings.keep_count - 1);
     index.pexpire(key, settings.keep_s * 1000);
-    const replies = await index.exec();
+    const [replies] = await Promise.all([index.exec(), this.queue.addBulk(jobs)]);
     const failed = replies?.find(([err]) => err)?.[0];
     if (!replies || failed) throw failed ?? new Error('delivery history transaction aborted');
-    await this.queue.addBulk(jobs);
     this.#deps.metrics?.webhookEvents.inc({ type });
     return { id, deliveries };
   }
