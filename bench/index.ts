@@ -6,6 +6,7 @@ import { uncachedThroughput } from './uncached-throughput.js';
 import { cacheHitBench } from './cache-hit.js';
 import { batchIngestBench } from './batch-ingest.js';
 import { chatCompletionsBench } from './chat-completions.js';
+import { webhookThroughput } from './webhook-throughput.js';
 
 const redis = process.env.REDIS_BENCH_URL ? undefined : await startRedis();
 const redisUrl = process.env.REDIS_BENCH_URL ?? redis!.url;
@@ -17,6 +18,10 @@ try {
   await cacheHitBench(redisUrl);
   await chatCompletionsBench(redisUrl);
   await batchIngestBench(redisUrl);
+  // A slow webhook receiver must not slow predictions down.
+  await runCase(webhookThroughput(redisUrl, 'none'));
+  await runCase(webhookThroughput(redisUrl, 'instant'));
+  await runCase(webhookThroughput(redisUrl, 'none', Number(process.env.BENCH_LM_LATENCY_MS ?? 100)));
 } finally {
   await redis?.stop();
 }

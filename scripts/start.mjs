@@ -165,6 +165,12 @@ if (!env.PREDICTQ_ADMIN_KEY) {
   say(`PREDICTQ_ADMIN_KEY is not set: generated ${env.PREDICTQ_ADMIN_KEY} for this run`);
 }
 
+// Webhook secret for callback_url deliveries (only when the default variable is the one in use).
+if (!env.PREDICTQ_WEBHOOK_SECRET && config.webhooks.secret_env === 'PREDICTQ_WEBHOOK_SECRET') {
+  env.PREDICTQ_WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+  say(`PREDICTQ_WEBHOOK_SECRET is not set: generated ${env.PREDICTQ_WEBHOOK_SECRET} for this run (receivers verify callbacks with it)`);
+}
+
 // 4. Producer and workers
 const port = config.port;
 start('producer', process.execPath, [HEAP_CAP, 'apps/producer/dist/main.js'], { env: { PORT: String(port) } });

@@ -38,8 +38,10 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of Object.entries(compose.services)) {
       if (service.image) continue;
       expect(service.build, name).toBe('.');
-      const [bin, script] = service.command ?? [];
+      const [bin, ...args] = service.command ?? [];
       expect(bin, name).toBe('node');
+      // Node's own flags (the heap cap) come before the script.
+      const script = args.find((a) => !a.startsWith('--'));
       // dist/main.js is compiled from src/main.ts by `npm run build`.
       const source = script!.replace('/dist/', '/src/').replace(/\.js$/, '.ts');
       expect(existsSync(join(ROOT, source)), `${name}: ${source}`).toBe(true);

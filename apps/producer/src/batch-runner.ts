@@ -30,8 +30,8 @@ export interface BatchRunnerDeps extends IngestDeps {
   connection: Redis;
   logger: Logger;
   clock: Clock;
-  /** Told when a batch reaches a final status (webhook events hang off this). */
-  onFinished?(batch: BatchObject): Promise<void>;
+  /** Told when a batch reaches a final status (its webhook event); told again if finalizing runs again. */
+  onFinished?(tenant: string, batch: BatchObject): Promise<void>;
 }
 
 /** How a batch ended, besides completing: set when its window passed or it was cancelled. */
@@ -195,6 +195,8 @@ export class BatchRunner {
   async #finalize(id: string): Promise<void> {
     const { batches, files } = this.#deps;
     const before = await batches.transition(id, ['in_progress', 'cancelling', 'finalizing'], 'finalizing', 'finalizing_at');
+    // Already ended (this step runs again after a failure): only the event may be missing.
+    if (before === 'completed' || before === 'expired' || before === 'cancelled' || before === 'failed') return this.#finished(id);
     if (before !== 'in_progress' && before !== 'cancelling' && before !== 'finalizing') return;
     const hash = (await batches.raw(id))!;
     const tenant = hash.tenant!;
@@ -229,7 +231,7 @@ export class BatchRunner {
   async #finished(id: string): Promise<void> {
     const hash = await this.#deps.batches.raw(id);
     const batch = hash && (await this.#deps.batches.get(hash.tenant!, id));
-    if (batch) await this.#deps.onFinished?.(batch);
+    if (batch) await this.#deps.onFinished?.(hash.tenant!, batch);
   }
 
   async close(): Promise<void> {

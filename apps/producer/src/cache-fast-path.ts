@@ -31,8 +31,6 @@ export class CacheFastPath {
   async answer(id: string, { data, prepared }: ResolvedPrediction, clock: Clock): Promise<PredictionObject | undefined> {
     const settings = this.#config.cache;
     if (!settings.producer_fast_path || data.cache === 'refresh' || bypassReason(data, settings)) return undefined;
-    // A webhook is delivered by a job; keep those on the queue.
-    if (data.callback_url !== undefined) return undefined;
     const started = clock.now();
     const entry = await this.#cache.peek(cacheRequestFor(this.#config, data, prepared.route, prepared.messages, prepared.params), CachedPredictionSchema);
     if (!entry) return undefined;

@@ -8,7 +8,11 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Telemetry } from 'bullmq';
 import {
+  CallbackGuard,
   CancelChannel,
+  DeliveryHistory,
+  WebhookEmitter,
+  WebhookSigner,
   CostTracker,
   BatchStore,
   FileStore,
@@ -16,6 +20,7 @@ import {
   IngestLimiter,
   PredictqError,
   RelayReader,
+  batchEvent,
   countCostEvents,
   systemClock,
   type Clock,
@@ -29,6 +34,7 @@ import {
   createCache,
 } from '@predictq/core';
 import { CacheFastPath } from './cache-fast-path.js';
+import { createCallbackCheck } from './callback-check.js';
 import { adminCacheRoutes } from './routes/admin-cache.js';
 import { adminAuth, tenantAuth } from './auth.js';
 import { Cancellations } from './cancellations.js';
@@ -47,6 +53,7 @@ import { chatRoutes } from './routes/chat-completions.js';
 import { fileRoutes } from './routes/files.js';
 import { modelRoutes } from './routes/models.js';
 import { systemRoutes } from './routes/system.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface ProducerDeps {
   config: Config;
@@ -70,6 +77,8 @@ export interface ProducerDeps {
 export interface ProducerApp {
   app: Express;
   queues: PredictionQueues;
+  /** Creates webhook events from this process (cancellations, fast-path answers; batches too). */
+  webhooks: WebhookEmitter;
   close(): Promise<void>;
 }
 
@@ -88,6 +97,7 @@ function requestId(): RequestHandler {
 function routeLabel(path: string): (typeof HTTP_ROUTES)[number] {
   if (path === '/v1/predictions') return 'predictions';
   if (path.startsWith('/v1/predictions/')) return 'prediction';
+  if (path.startsWith('/v1/webhooks/')) return 'webhooks';
   if (path.startsWith('/v1/chat/')) return 'chat';
   if (path === '/v1/models' || path.startsWith('/v1/models/')) return 'models';
   if (path === '/v1/files' || path.startsWith('/v1/files/')) return 'files';
@@ -187,7 +197,15 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   // waits out outages as workers' do.
   const batchConnection = connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, autoResendUnfulfilledCommands: true, commandTimeout: undefined });
   batchConnection.on('error', () => {});
-  const runner = new BatchRunner({ config, connection: batchConnection, ...storesOn(batchConnection), queues, cost, logger, clock });
+  // Its events are added on its own connection too: an outage delays the event, never drops it.
+  const batchEvents = new WebhookEmitter({ config, connection: batchConnection, clock, metrics });
+  const runner = new BatchRunner({
+    config, connection: batchConnection, ...storesOn(batchConnection), queues, cost, logger, clock,
+    onFinished: async (tenant, batch) => {
+      const event = batchEvent(tenant, batch);
+      if (event) await batchEvents.emit(event);
+    },
+  });
 
   // The fast path (L2 hits without a job), POST /admin/cache/invalidate, the `cache` stats section.
   const cache = deps.cache === undefined ? createCache({ config, secrets: deps.secrets, logger }) : (deps.cache ?? undefined);
@@ -203,11 +221,18 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   const ingest = ingestLimit(new IngestLimiter(config, connection));
   const cancelChannel = new CancelChannel(config.key_prefix);
   const cancelRunning = (jobId: string) => cancelChannel.publish(connection, jobId);
+  // Webhooks: the SSRF guard and secret check at submission, events, the delivery history.
+  const webhooks = new WebhookEmitter({ config, connection, clock, metrics, telemetry: deps.telemetry });
+  const callbackGuard = new CallbackGuard(config.webhooks);
+  const checkCallback = createCallbackCheck({ guard: callbackGuard, signer: new WebhookSigner(config.webhooks, deps.secrets) });
+  const unwatchWebhooks = metrics.queues.watch([webhooks.queue]);
+  app.use(webhookRoutes({ history: new DeliveryHistory(webhooks.queue, config) }));
   app.use(fileRoutes({ files }));
   app.use('/v1/predictions', json);
   app.post('/v1/predictions', ingest);
   app.use(
     predictionRoutes({
+      webhooks, checkCallback, logger,
       config, queues, cancellations, clock, budgetCheck, recordCacheAnswer, cancelRunning,
       cacheFastPath: cache ? new CacheFastPath(cache, config, metrics) : undefined,
     }),
@@ -215,7 +240,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   app.post('/v1/chat/completions', ingest, json);
   app.use(chatRoutes({ config, queues, relay, cost, cache, metrics, clock, cancelRunning }));
   app.use('/v1/batches', json);
-  app.use(batchRoutes({ batches, files, runner }));
+  app.use(batchRoutes({ batches, files, runner, checkCallback }));
   app.use(tenantUsageRoutes({ ledger: cost.ledger, clock }));
   app.use(express.json({ limit: '64kb', type: () => true }));
   // POST /admin/breakers/:route/reset and the `breakers` stats section.
@@ -232,12 +257,17 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   return {
     app,
     queues,
+    webhooks,
     async close() {
       unwatchQueues();
+      unwatchWebhooks();
       relay.close();
       await runner.close();
+      await batchEvents.close();
       batchConnection.disconnect();
       await queues.close();
+      await webhooks.close();
+      callbackGuard.close();
       if (!deps.costConnection) costConnection.disconnect();
       if (cache && deps.cache === undefined) await cache.close();
     },

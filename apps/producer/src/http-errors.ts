@@ -20,6 +20,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   unknown_program: 404,
   budget_exceeded: 402,
   rate_limited: 429,
+  callback_url_not_allowed: 400,
   lm_timeout: 504,
   lm_rate_limited: 503,
   lm_upstream_error: 502,

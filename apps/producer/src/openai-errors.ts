@@ -23,6 +23,7 @@ export const OPENAI_ERRORS: Record<ErrorCode, OpenAIKind> = {
   invalid_signature: BAD_REQUEST,
   invalid_input: BAD_REQUEST,
   nesting_too_deep: BAD_REQUEST,
+  callback_url_not_allowed: BAD_REQUEST,
   payload_too_large: { status: 413, type: 'invalid_request_error' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
   unauthorized: { status: 401, type: 'invalid_request_error', code: 'invalid_api_key' },

@@ -39,7 +39,8 @@ export const PredictionRequestSchema = z
     subject: z.string().max(256).optional(),
     cache: z.enum(['default', 'no-store', 'refresh']).optional(),
     cache_ttl_s: z.number().int().positive().max(30 * 86_400).optional(),
-    callback_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    /** Checked by the SSRF guard (callback-check.ts), which refuses with callback_url_not_allowed. */
+    callback_url: z.string().min(1).max(2048).optional(),
     metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
     priority: z.enum(['interactive', 'batch']).optional(),
     fallback: z.record(fieldName, z.unknown()).optional(),

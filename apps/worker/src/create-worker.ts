@@ -5,7 +5,12 @@ import type { Redis } from 'ioredis';
 import {
   BATCH_QUEUE,
   BatchStore,
+  CallbackGuard,
   CancelChannel,
+  WEBHOOK_QUEUE,
+  WebhookEmitter,
+  WebhookSender,
+  WebhookSigner,
   CostTracker,
   LmClient,
   LmGuard,
@@ -31,6 +36,8 @@ import {
 import { createBatchRecorder } from './batch-recorder.js';
 import { observeCache } from './cache-observers.js';
 import { createJobProcessor } from './job-processor.js';
+import { createOutcomeNotifier } from './outcome-notifier.js';
+import { createWebhookProcessor, webhookBackoff } from './webhook-processor.js';
 import { observeCost } from './cost-observers.js';
 import { observePipeline } from './observers.js';
 import { observeResilience } from './resilience-observers.js';
@@ -54,7 +61,12 @@ export interface WorkerDeps {
 }
 
 export interface PredictqWorker {
+  /** One per route: the prediction workers. */
   workers: Worker[];
+  /** Delivers the `webhooks` queue, with its own concurrency, so receivers never hold up predictions. */
+  webhookWorker: Worker;
+  /** Creates webhook events (the notify step uses it; so can any other part of this process). */
+  webhooks: WebhookEmitter;
   pipeline: PredictionPipeline;
   /** Stops taking jobs, lets active ones finish until the deadline, then closes. */
   close(timeoutMs?: number): Promise<void>;
@@ -102,7 +114,10 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
   // Batch items record their results in their batch; the last asks a producer to finalize it.
   const batchQueue = new Queue(BATCH_QUEUE, { connection: deps.connection, prefix: queuePrefix(config.key_prefix) });
   const batches = new BatchStore({ redis: deps.connection, keyPrefix: config.key_prefix, retentionS: config.batches.retention_days * 86_400, now: () => clock.now() });
-  const traced = traceJobs(createJobProcessor(pipeline, createBatchRecorder({ batches, queue: batchQueue, clock })));
+  // Webhooks: events are created here (final outcomes) and delivered by their own worker below.
+  const webhooks = new WebhookEmitter({ config, connection: deps.connection, clock, metrics, telemetry: deps.telemetry });
+  const notify = createOutcomeNotifier({ emitter: webhooks, clock, logger });
+  const traced = traceJobs(createJobProcessor(pipeline, createBatchRecorder({ batches, queue: batchQueue, clock }), notify));
   // BullMQ hands the cancellation signal only to a processor that declares three parameters.
   // The gauge is kept here, not from worker events: a requeued job (DelayedError) emits none.
   const processor = async (job: Job, token?: string, signal?: AbortSignal) => {
@@ -135,6 +150,32 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
     return worker;
   });
 
+  const callbackGuard = new CallbackGuard(config.webhooks);
+  const webhookWorker = new Worker(
+    WEBHOOK_QUEUE,
+    createWebhookProcessor({
+      settings: config.webhooks,
+      signer: new WebhookSigner(config.webhooks, deps.secrets),
+      sender: new WebhookSender({ guard: callbackGuard, timeoutMs: config.webhooks.timeout_ms, clock }),
+      clock,
+      metrics,
+      logger,
+    }),
+    {
+      connection: deps.connection,
+      prefix: queuePrefix(config.key_prefix),
+      concurrency: config.webhooks.concurrency,
+      lockDuration: config.queue.lock_duration_ms,
+      stalledInterval: config.queue.stalled_interval_ms,
+      // A delivery whose worker died is run again (twice), not dead-lettered at the first crash.
+      maxStalledCount: 2,
+      settings: { backoffStrategy: webhookBackoff },
+      ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
+    },
+  );
+  webhookWorker.on('error', (err) => logger.error({ err: { message: err.message } }, 'webhook worker error'));
+  const unwatchWebhooks = metrics.queues.watch([webhooks.queue]);
+
   // When a probe closes a breaker, the jobs that were waiting for it run now
   // (promoting every delayed job: one delayed for backoff may run a little early).
   guard.events.on('breaker:state', ({ route, state, source }) => {
@@ -157,12 +198,16 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
     })
     .catch((err: Error) => logger.error({ err: { message: err.message } }, 'cannot subscribe to cancellations'));
 
+  const all = [...workers, webhookWorker];
   return {
     workers,
+    webhookWorker,
+    webhooks,
     pipeline,
     async close(timeoutMs = config.shutdown_timeout_ms) {
       await stopWatchingQueues();
-      const graceful = Promise.all(workers.map((w) => w.close()));
+      unwatchWebhooks();
+      const graceful = Promise.all(all.map((w) => w.close()));
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -173,8 +218,10 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
       if (outcome === 'timeout') {
         // Active jobs keep their locks until they expire; another worker then picks them up.
         logger.warn({ timeout_ms: timeoutMs }, 'shutdown deadline passed; forcing workers closed');
-        await Promise.all(workers.map((w) => w.close(true)));
+        await Promise.all(all.map((w) => w.close(true)));
       }
+      await webhooks.close();
+      callbackGuard.close();
       guard.close();
       cost.close();
       await batchQueue.close();

@@ -1,6 +1,7 @@
 // Maps the pipeline's one outcome to BullMQ, and decides nothing itself: ok is the return value,
 // wait moves the job to delayed without spending an attempt (DelayedError), retry spends one (a
-// plain error: BullMQ's backoff), fail ends it (UnrecoverableError).
+// plain error: BullMQ's backoff), fail ends it (UnrecoverableError). Between the two, the notify
+// step (outcome-notifier.ts) turns a final outcome into its webhook event first.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { JOB_NAMES, encodeJobError, type ChatResult, type Outcome, type PredictionPipeline, type PredictionResult } from '@predictq/core';
 

@@ -14,3 +14,4 @@ export * from './relay/index.js';
 export * from './files/index.js';
 export * from './batches/index.js';
 export * from './api/index.js';
+export * from './webhooks/index.js';

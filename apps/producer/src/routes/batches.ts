@@ -5,6 +5,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { BATCH_ENDPOINTS, PredictqError, parseCompletionWindow, type BatchStore, type FileStore } from '@predictq/core';
 import type { BatchRunner } from '../batch-runner.js';
+import type { CallbackCheck } from '../callback-check.js';
 
 const CreateSchema = z
   .object({
@@ -25,7 +26,7 @@ function invalid(issue: z.core.$ZodIssue | undefined): PredictqError {
   return new PredictqError('invalid_request', `${field ?? 'body'}: ${issue?.message ?? 'invalid'}`, { details: { field } });
 }
 
-export function batchRoutes(deps: { batches: BatchStore; files: FileStore; runner: BatchRunner }): Router {
+export function batchRoutes(deps: { batches: BatchStore; files: FileStore; runner: BatchRunner; checkCallback: CallbackCheck }): Router {
   const { batches, files, runner } = deps;
   const router = Router();
 
@@ -37,6 +38,7 @@ export function batchRoutes(deps: { batches: BatchStore; files: FileStore; runne
     if (windowS === undefined) {
       throw new PredictqError('invalid_request', 'completion_window must be "24h" or shorter, such as "1h", "30m" or "90s"', { details: { field: 'completion_window' } });
     }
+    if (body.callback_url !== undefined) await deps.checkCallback(req.tenant!, body.callback_url);
     if (body.metadata && Object.keys(body.metadata).length > 16) throw new PredictqError('invalid_request', 'metadata: at most 16 keys', { details: { field: 'metadata' } });
     const file = await files.get(req.tenant!, body.input_file_id);
     if (!file) throw new PredictqError('invalid_request', `input_file_id: no such file ${body.input_file_id}`, { details: { field: 'input_file_id' } });

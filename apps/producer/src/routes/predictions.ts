@@ -1,7 +1,17 @@
 // /v1/predictions: create (with Idempotency-Key and Prefer: wait), read, cancel.
 import { createHash, randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { PREDICTION_ID_PREFIX, PredictqError, type Clock, type Config, type PredictionJobData } from '@predictq/core';
+import {
+  PREDICTION_ID_PREFIX,
+  PredictqError,
+  predictionEvent,
+  type Clock,
+  type Config,
+  type Logger,
+  type PredictionJobData,
+  type WebhookEmitter,
+} from '@predictq/core';
+import type { CallbackCheck } from '../callback-check.js';
 import type { BudgetCheck } from '../budget-check.js';
 import type { CacheFastPath } from '../cache-fast-path.js';
 import type { Cancellations } from '../cancellations.js';
@@ -22,6 +32,11 @@ export interface PredictionRoutesDeps {
   cancelRunning?(jobId: string): Promise<unknown>;
   /** Throws budget_exceeded (402) when the tenant's budget cannot take the request. */
   budgetCheck?: BudgetCheck;
+  /** Creates the webhook events the producer sees: fast-path answers and cancellations. */
+  webhooks?: Pick<WebhookEmitter, 'emit'>;
+  /** Refuses a callback_url that may not be called (400 callback_url_not_allowed). */
+  checkCallback?: CallbackCheck;
+  logger?: Logger;
   /** Counts what a fast-path cache answer saved (tokens and USD). */
   recordCacheAnswer?(data: PredictionJobData, answered: PredictionObject): Promise<unknown>;
 }
@@ -57,12 +72,25 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
     return snapshot && snapshot.job.data.tenant === tenant ? snapshot : undefined;
   }
 
+  /**
+   * A cancellation's event. The job is already gone, so a failure here cannot be answered with an
+   * error; it is logged (a running job's worker emits the same event itself).
+   */
+  async function emitCancelled(data: PredictionJobData, cancelled: PredictionObject): Promise<void> {
+    try {
+      await deps.webhooks?.emit(predictionEvent(data, cancelled));
+    } catch (err) {
+      deps.logger?.error({ err: { message: (err as Error).message }, prediction_id: cancelled.id }, 'the prediction.cancelled webhook event could not be stored');
+    }
+  }
+
   router.post('/v1/predictions', async (req, res) => {
     const tenant = req.tenant!;
     const requestId = res.getHeader('x-request-id') as string;
     const idempotencyKey = idempotencyKeyOf(req);
     const waitSeconds = parsePreferWait(req.get('prefer'), config.http.max_wait_s);
     const request = parsePredictionRequest(req.body);
+    if (request.callback_url !== undefined) await deps.checkCallback?.(tenant, request.callback_url);
     const resolved = resolvePrediction(config, request, { tenant, requestId, now: deps.clock.now() });
     const { data } = resolved;
     const id = predictionId(tenant, idempotencyKey);
@@ -79,6 +107,8 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
     if (!replayed && deps.cacheFastPath) {
       const answered = await deps.cacheFastPath.answer(id, resolved, deps.clock);
       if (answered) {
+        // The event exists before the answer is given (a failure here is a 503: retry the request).
+        if (data.callback_url !== undefined) await deps.webhooks?.emit(predictionEvent(data, answered));
         void deps.recordCacheAnswer?.(data, answered);
         return void res.status(200).location(`/v1/predictions/${id}`).json(answered);
       }
@@ -135,6 +165,7 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
           error: { code: 'cancelled', message: 'cancelled by the client while it ran' },
           finishedOn: deps.clock.now(),
         });
+        await emitCancelled(job.data, cancelled);
         await cancellations.record(cancelled, tenant);
         return void res.json(cancelled);
       }
@@ -153,6 +184,7 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
       error: { code: 'cancelled', message: 'cancelled by the client before it started' },
       finishedOn: deps.clock.now(),
     });
+    await emitCancelled(job.data, cancelled);
     await cancellations.record(cancelled, tenant);
     res.json(cancelled);
   });

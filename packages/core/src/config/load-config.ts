@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseEncryptionKey } from '../cache/encryption.js';
 import { ConfigError } from '../errors/index.js';
+import { checkWebhookSecrets } from '../webhooks/webhook-signer.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export type Env = Record<string, string | undefined>;
@@ -99,7 +100,22 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
       throw new ConfigError(`programs.${programName}.model: "${program.model}" is not a configured route or model`);
     }
   }
+  checkWebhookEndpoints(config);
+  // Like the encryption key: named webhook secrets must be present and well-formed at start-up.
+  checkWebhookSecrets(config, env);
   return deepFreeze({ ...config, default_route: config.default_route ?? config.routes[0]!.name });
+}
+
+function checkWebhookEndpoints(config: z.infer<typeof ConfigSchema>): void {
+  for (const [tenant, settings] of Object.entries(config.webhooks.tenants)) {
+    const seen = new Set<string>();
+    for (const endpoint of settings.endpoints) {
+      const where = `webhooks.tenants.${tenant}.endpoints.${endpoint.name}`;
+      if (seen.has(endpoint.name)) throw new ConfigError(`${where}: endpoint name used twice`);
+      seen.add(endpoint.name);
+      if (endpoint.url.startsWith('http:') && !config.webhooks.allow_http) throw new ConfigError(`${where}.url: http is allowed only with webhooks.allow_http`);
+    }
+  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,6 +1,7 @@
 // The shape of predictq's settings, validated once with zod. Defaults live here and only here.
 import { z } from 'zod';
 import { costConfigIssues } from '../cost/cost-config-issues.js';
+import { WEBHOOK_EVENT_TYPES } from '../webhooks/event-types.js';
 
 /** The longest deadline a prediction may have: a week (failed jobs are kept that long by default). */
 export const MAX_DEADLINE_S = 7 * 86_400;
@@ -188,6 +189,75 @@ export const BudgetSchema = z
   })
   .strict();
 
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as ACME_WEBHOOK_SECRET');
+
+/**
+ * Where a signing secret is read from (environment variables; the secrets never enter the config).
+ * Rotation: put the new secret in `secret_env` and the old one in `previous_secret_env`; until
+ * `previous_secret_until` every delivery carries a signature by each.
+ */
+const secretFields = {
+  previous_secret_env: envName.optional(),
+  /** When the previous secret stops signing (ISO 8601). */
+  previous_secret_until: z.iso.datetime({ offset: true }).optional(),
+};
+
+/** An endpoint a tenant configured: every event of the listed types goes there. */
+export const WebhookEndpointSchema = z
+  .object({
+    /** Names the endpoint in the delivery history (unique within the tenant). */
+    name,
+    url: z.url({ protocol: /^https?$/ }).max(2048),
+    /** Event types sent here; "*" for all. */
+    events: z.array(z.union([z.enum(WEBHOOK_EVENT_TYPES), z.literal('*')])).min(1),
+    secret_env: envName,
+    ...secretFields,
+  })
+  .strict();
+
+export const TenantWebhooksSchema = z
+  .object({
+    /** Signs this tenant's per-request callback_url deliveries (default: webhooks.secret_env). */
+    secret_env: envName.optional(),
+    ...secretFields,
+    endpoints: z.array(WebhookEndpointSchema).max(32).default([]),
+  })
+  .strict();
+
+/** Webhook delivery: Standard Webhooks signatures, retries on the `webhooks` queue, SSRF guard. */
+export const WebhookSettingsSchema = z
+  .object({
+    /** Signs per-request callback_url deliveries of tenants without their own secret; unset: those are refused. */
+    secret_env: envName.default('PREDICTQ_WEBHOOK_SECRET'),
+    ...secretFields,
+    /** Per tenant ("default" without configured tenants): its own callback secret and its endpoints. */
+    tenants: z.record(name, TenantWebhooksSchema).default({}),
+    /** Allow http:// callback URLs (https only otherwise). */
+    allow_http: z.boolean().default(false),
+    /** Host names (as written in the URL, or IP literals) that may resolve to private addresses. */
+    allow_hosts: z.array(z.string().min(1).max(253)).max(256).default([]),
+    /** Resolve callback hosts with these DNS servers ("ip" or "ip:port") instead of the system resolver. */
+    dns_servers: z.array(z.string().min(1)).max(8).default([]),
+    /** One attempt (connect, send, response headers) gives up after this. */
+    timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
+    /** Deliveries one worker process makes at once. */
+    concurrency: z.number().int().min(1).max(1000).default(50),
+    /** Delay before each retry (after attempt 1, 2, ...); the attempt after the last delay is the last one. */
+    retry_delays_ms: z
+      .array(z.number().int().min(0).max(7 * 86_400_000))
+      .max(50)
+      .default([10_000, 60_000, 300_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000]),
+    /** Each delay is spread by up to this fraction either way. */
+    jitter: z.number().min(0).max(1).default(0.2),
+    /** A receiver's Retry-After is honoured up to this. */
+    retry_after_max_ms: z.number().int().min(0).default(3_600_000),
+    /** Delivery history (and finished delivery jobs) is kept this long, seconds ... */
+    keep_s: z.number().int().positive().default(7 * 86_400),
+    /** ... and at most this many deliveries (per tenant, and finished jobs in the queue). */
+    keep_count: z.number().int().positive().default(100_000),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     redis_url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
@@ -271,6 +341,7 @@ export const ConfigSchema = z
       .default({ tenants: {} }),
     /** Days the per-day usage aggregates (GET /admin/usage) are kept in Redis. */
     usage_retention_days: z.number().int().min(1).max(3660).default(400),
+    webhooks: WebhookSettingsSchema.default(WebhookSettingsSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -287,4 +358,7 @@ export type CacheSettings = z.infer<typeof CacheSettingsSchema>;
 export type ProgramCacheConfig = z.infer<typeof ProgramCacheSchema>;
 export type ModelPriceConfig = z.infer<typeof ModelPriceSchema>;
 export type BudgetConfig = z.infer<typeof BudgetSchema>;
+export type WebhookSettings = z.infer<typeof WebhookSettingsSchema>;
+export type WebhookEndpointConfig = z.infer<typeof WebhookEndpointSchema>;
+export type TenantWebhooksConfig = z.infer<typeof TenantWebhooksSchema>;
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'unknown_program',
   'budget_exceeded',
   'rate_limited',
+  'callback_url_not_allowed',
   // LM problems
   'lm_timeout',
   'lm_rate_limited',

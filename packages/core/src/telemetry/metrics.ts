@@ -3,6 +3,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BoundedLabel } from './bounded-label.js';
 import { QueueWatch } from './queue-watch.js';
+import { ATTEMPT_OUTCOMES } from '../webhooks/delivery-policy.js';
+import { WEBHOOK_EVENT_TYPES } from '../webhooks/event-types.js';
 
 export const PREDICTION_STATUSES = ['succeeded', 'failed', 'degraded', 'requeued', 'retried'] as const;
 export const CACHE_LEVELS = ['memory', 'redis', 'coalesced'] as const;
@@ -10,7 +12,10 @@ export const TOKEN_TYPES = ['prompt', 'completion', 'cached', 'reasoning'] as co
 export const LM_OUTCOMES = ['ok', 'timeout', 'rate_limited', 'upstream_error', 'client_error', 'connection_error', 'cancelled'] as const;
 /** Distinct variant label values one process reports before the rest count as "other". */
 export const VARIANT_LABEL_LIMIT = 32;
-export const HTTP_ROUTES = ['predictions', 'prediction', 'chat', 'models', 'files', 'batches', 'usage', 'admin', 'health', 'metrics', 'other'] as const;
+export const HTTP_ROUTES = ['predictions', 'prediction', 'webhooks', 'chat', 'models', 'files', 'batches', 'usage', 'admin', 'health', 'metrics', 'other'] as const;
+export const WEBHOOK_DELIVERY_RESULTS = ['delivered', 'dead_letter'] as const;
+export const WEBHOOK_DEAD_LETTER_REASONS = ['exhausted', 'not_retryable'] as const;
+export { ATTEMPT_OUTCOMES as WEBHOOK_ATTEMPT_OUTCOMES, WEBHOOK_EVENT_TYPES };
 
 export interface Metrics {
   registry: Registry;
@@ -42,6 +47,13 @@ export interface Metrics {
   variantPredictions: Counter<'variant' | 'status'>;
   variantDuration: Histogram<'variant'>;
   variantCostUsd: Counter<'variant'>;
+  /** Webhook events created, by type (a repeat of the same event counts again; it is delivered once). */
+  webhookEvents: Counter<'type'>;
+  /** Deliveries finished: delivered, or dead-lettered (given up). */
+  webhookDeliveries: Counter<'result'>;
+  webhookDeadLetters: Counter<'reason'>;
+  webhookAttempts: Counter<'outcome'>;
+  webhookAttemptDuration: Histogram<'outcome'>;
 }
 
 export function createMetrics(options: { prefix?: string; defaultMetrics?: boolean } = {}): Metrics {
@@ -171,6 +183,37 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
       help: 'LM call latency by route and outcome',
       labelNames: ['route', 'outcome'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    webhookEvents: new Counter({
+      name: 'dspy_webhook_events_total',
+      help: 'Webhook events created, by type (prediction.succeeded, batch.completed, ...)',
+      labelNames: ['type'],
+      registers,
+    }),
+    webhookDeliveries: new Counter({
+      name: 'dspy_webhook_deliveries_total',
+      help: 'Webhook deliveries finished, by result (delivered, dead_letter)',
+      labelNames: ['result'],
+      registers,
+    }),
+    webhookDeadLetters: new Counter({
+      name: 'dspy_webhook_dead_letters_total',
+      help: 'Webhook deliveries given up, by reason (exhausted: every retry failed; not_retryable: a 4xx, redirect or refused address)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    webhookAttempts: new Counter({
+      name: 'dspy_webhook_attempts_total',
+      help: 'Webhook delivery attempts, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    webhookAttemptDuration: new Histogram({
+      name: 'dspy_webhook_attempt_duration_seconds',
+      help: 'Webhook delivery attempt latency (to the response headers, or the failure), by outcome',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
     httpRequests: new Counter({
