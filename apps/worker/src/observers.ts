@@ -82,6 +82,8 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
     }
   });
 
+  events.on('adapter:fallback', (e) => metrics.adapterFallbacks.inc({ route: routeLabel(e.route) }));
+
   events.on('prediction:outcome', ({ jobId, data, outcome, durationMs }) => {
     const status = outcomeStatus(outcome);
     const result = outcome.kind === 'ok' ? outcome.result : undefined;

@@ -31,10 +31,17 @@ export interface OutcomeEvent {
   durationMs: number;
 }
 
+/** A ChatAdapter reply that did not parse, asked again in JSONAdapter's format. */
+export interface AdapterFallbackEvent {
+  route: string;
+  model: string;
+}
+
 export interface PipelineEventMap {
   'lm:call': [LmCallEvent];
   'cache:lookup': [CacheLookupEvent];
   'prediction:outcome': [OutcomeEvent];
+  'adapter:fallback': [AdapterFallbackEvent];
 }
 
 export class PipelineEvents extends EventEmitter<PipelineEventMap> {}

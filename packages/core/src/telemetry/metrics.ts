@@ -32,6 +32,8 @@ export interface Metrics {
   budgetSoftLimit: Counter<'budget' | 'window'>;
   budgetRefusals: Counter<'budget' | 'window' | 'outcome'>;
   lmCallDuration: Histogram<'route' | 'outcome'>;
+  /** ChatAdapter replies that did not parse and were asked again as JSON (DSPy's JSONAdapter fallback). */
+  adapterFallbacks: Counter<'route'>;
   httpRequests: Counter<'route' | 'method' | 'status_class'>;
   /** The queues whose depth and backlog age this process reports (read on each scrape). */
   queues: QueueWatch;
@@ -171,6 +173,12 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
       help: 'LM call latency by route and outcome',
       labelNames: ['route', 'outcome'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    adapterFallbacks: new Counter({
+      name: 'dspy_adapter_fallbacks_total',
+      help: 'ChatAdapter replies that did not parse and were asked again in JSONAdapter format, by route',
+      labelNames: ['route'],
       registers,
     }),
     httpRequests: new Counter({
