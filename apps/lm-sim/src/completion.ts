@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { countChatTokens, truncateToTokens, type TokenMessage } from '@predictq/core/tokens';
 import { dspyReply, parseDspyPrompt, topicOf } from './chat-adapter-reply.js';
+import type { AnswerStyle } from './faults.js';
 import { createPrng, pick, seedFrom, sha256Hex, stableStringify } from './prng.js';
 import { contentKeyOf, toTokenMessages, type ChatCompletionRequest } from './request-schema.js';
 
@@ -27,14 +28,23 @@ export interface ChatCompletion {
   };
 }
 
-export function simulateCompletion(request: ChatCompletionRequest, nowMs: number): ChatCompletion {
+/** A hash of the request's content without its model: the same prompt to two models. */
+export function promptKeyOf(request: ChatCompletionRequest): string {
+  const { model: _model, ...content } = contentKeyOf(request);
+  return sha256Hex(stableStringify(content));
+}
+
+const PLAIN_STYLE: AnswerStyle = { shared: false, unformatted: false, fate: 'same' };
+
+export function simulateCompletion(request: ChatCompletionRequest, nowMs: number, style: AnswerStyle = PLAIN_STYLE): ChatCompletion {
   const messages = toTokenMessages(request.messages);
-  const requestKey = sha256Hex(stableStringify(contentKeyOf(request)));
+  const dspyKey = style.shared ? promptKeyOf(request) : sha256Hex(stableStringify(contentKeyOf(request)));
+  const requestKey = style.fate === 'diverge' ? `${dspyKey}:diverged` : dspyKey;
   const limit = minDefined(request.max_tokens, request.max_completion_tokens);
   const dspy = parseDspyPrompt(messages);
   const choices = Array.from({ length: request.n ?? 1 }, (_, index) => {
     const seed = `${requestKey}:${index}`;
-    const full = dspy ? dspyReply(dspy, seed) : plainReply(request.model, messages, seed);
+    const full = dspy ? dspyReply(dspy, seed, style) : plainReply(request.model, messages, seed);
     const cut = truncateToTokens(full, limit ?? Number.POSITIVE_INFINITY);
     return {
       tokens: cut.tokens,

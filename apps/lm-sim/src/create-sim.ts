@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { simulateCompletion } from './completion.js';
+import { promptKeyOf, simulateCompletion } from './completion.js';
 import { faultsPatchSchema } from './faults.js';
 import { sendOpenAIError } from './openai-error.js';
 import { resolveSimOptions, type SimOptions } from './options.js';
@@ -53,6 +53,9 @@ export function createSimApp(options: SimOptions = {}): SimApp {
   app.get('/sim/stats', (_req, res) => {
     res.json(state.stats.snapshot());
   });
+  app.get('/sim/requests', (_req, res) => {
+    res.json({ data: state.requests.recent() });
+  });
   app.post('/sim/reset', (_req, res) => {
     state.reset();
     res.json({ ok: true });
@@ -98,10 +101,10 @@ function admit(state: SimState): RequestHandler {
 async function handleChat(state: SimState, req: Request, res: Response): Promise<void> {
   const { signal } = res.locals as ChatLocals;
   const { stats } = state;
-  const faults = state.faults.current;
   const body: unknown = req.body;
   const model = (body as { model?: unknown } | undefined)?.model;
   if (typeof model === 'string' && model.length > 0) stats.model(model);
+  const faults = state.faults.forModel(typeof model === 'string' ? model : undefined);
 
   if (faults.outage) {
     stats.outcome('outage');
@@ -141,7 +144,7 @@ async function handleChat(state: SimState, req: Request, res: Response): Promise
     return;
   }
 
-  const roll = state.faults.roll();
+  const roll = state.faults.roll(request.model);
   if (roll === 'hang') {
     stats.outcome('hang');
     await untilAborted(signal);
@@ -167,7 +170,8 @@ async function handleChat(state: SimState, req: Request, res: Response): Promise
     return;
   }
 
-  const completion = simulateCompletion(request, state.clock.now());
+  const style = state.faults.answerStyle(request.model, promptKeyOf(request));
+  const completion = simulateCompletion(request, state.clock.now(), style);
   const { prompt_tokens, completion_tokens } = completion.usage;
   const latency = latencyOverride ?? faults.latency_ms + faults.latency_per_token_ms * completion_tokens;
   if (!(await wait(latency, signal))) {
@@ -175,6 +179,9 @@ async function handleChat(state: SimState, req: Request, res: Response): Promise
     return;
   }
   stats.served(request.model, prompt_tokens, completion_tokens);
+  if (style.fate !== 'same') stats.answered(request.model, style.fate === 'diverge' ? 'diverged' : 'varied');
+  if (style.unformatted) stats.answered(request.model, 'unformatted');
+  state.requests.record(request);
   res.json(completion);
 }
 

@@ -2,11 +2,14 @@
 // reset or a shutdown can reach all of them.
 import { FaultInjector } from './faults.js';
 import type { ResolvedSimOptions } from './options.js';
+import { RequestLog } from './request-log.js';
 import { SimStats, type Clock } from './stats.js';
 
 export class SimState {
   readonly stats: SimStats;
   readonly faults: FaultInjector;
+  /** The last requests answered (GET /sim/requests). */
+  readonly requests = new RequestLog();
   readonly models: readonly string[];
   readonly clock: Clock;
   private readonly pending = new Set<AbortController>();
@@ -22,6 +25,7 @@ export class SimState {
   reset(): void {
     this.stats.reset();
     this.faults.reset();
+    this.requests.reset();
   }
 
   /** Registers a waiting request; the returned function unregisters it. */

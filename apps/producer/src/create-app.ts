@@ -18,6 +18,7 @@ import {
   type Clock,
   createFastConnection,
   microsToUsd,
+  ProgramStore,
   traceHttpRequests,
   type Config,
   type Logger,
@@ -37,6 +38,7 @@ import { adminUsageRoutes } from './routes/admin-usage.js';
 import { createBudgetCheck } from './budget-check.js';
 import { createCacheSavings } from './cache-savings.js';
 import { adminBreakerRoutes } from './routes/admin-breakers.js';
+import { adminProgramRoutes } from './routes/admin-programs.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { modelRoutes, systemRoutes } from './routes/system.js';
 
@@ -166,6 +168,10 @@ export function createApp(deps: ProducerDeps): ProducerApp {
 
   // Bodies are read as JSON whatever their Content-Type (curl -d sends a form type); any JSON
   // value parses (strict: false), so `null` or `42` get a message about the body's shape.
+  // Programs and their versions, shared with every producer through Redis.
+  const programs = new ProgramStore({ redis: connection, config, clock });
+  app.use(adminProgramRoutes({ auth: admin, config, programs, clock }));
+
   const json = express.json({ limit: config.http.body_limit_bytes, type: () => true, strict: false });
   app.use('/v1', tenantAuth(config, deps.secrets));
   app.use(modelRoutes(config));
@@ -174,7 +180,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   const cancelChannel = new CancelChannel(config.key_prefix);
   app.use(
     predictionRoutes({
-      config, queues, cancellations, clock, budgetCheck, recordCacheAnswer,
+      config, queues, cancellations, clock, budgetCheck, recordCacheAnswer, programs,
       cancelRunning: (jobId) => cancelChannel.publish(connection, jobId),
       cacheFastPath: cache ? new CacheFastPath(cache, config, metrics) : undefined,
     }),

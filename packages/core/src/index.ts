@@ -10,3 +10,4 @@ export * from './pipeline/index.js';
 export * from './cache/index.js';
 export * from './cost/index.js';
 export * from './resilience/index.js';
+export * from './program-store/index.js';

@@ -1,14 +1,14 @@
 // /v1/predictions: create (with Idempotency-Key and Prefer: wait), read, cancel.
 import { createHash, randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { PREDICTION_ID_PREFIX, PredictqError, type Clock, type Config, type PredictionJobData } from '@predictq/core';
+import { PREDICTION_ID_PREFIX, PredictqError, type Clock, type Config, type PredictionJobData, type ProgramStore, type ResolvedProgram } from '@predictq/core';
 import type { BudgetCheck } from '../budget-check.js';
 import type { CacheFastPath } from '../cache-fast-path.js';
 import type { Cancellations } from '../cancellations.js';
 import { cancelRunning } from '../cancel-running.js';
 import { predictionFromSnapshot, predictionObject, type PredictionObject } from '../prediction-object.js';
 import type { JobSnapshot, PredictionQueues } from '../prediction-queues.js';
-import { parsePredictionRequest, resolvePrediction } from '../prediction-request.js';
+import { configProgramRef, parsePredictionRequest, resolvePrediction, unknownProgram } from '../prediction-request.js';
 import { parsePreferWait, waitForJob } from '../wait-for-job.js';
 
 export interface PredictionRoutesDeps {
@@ -24,6 +24,8 @@ export interface PredictionRoutesDeps {
   budgetCheck?: BudgetCheck;
   /** Counts what a fast-path cache answer saved (tokens and USD). */
   recordCacheAnswer?(data: PredictionJobData, answered: PredictionObject): Promise<unknown>;
+  /** Saved programs and their versions; without it only the config file's programs resolve. */
+  programs?: ProgramStore;
 }
 
 function predictionId(tenant: string, idempotencyKey: string | undefined): string {
@@ -57,15 +59,23 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
     return snapshot && snapshot.job.data.tenant === tenant ? snapshot : undefined;
   }
 
+  async function lookupProgram(ref: string | undefined): Promise<ResolvedProgram | undefined> {
+    if (ref === undefined) return undefined;
+    const program = deps.programs ? await deps.programs.resolve(ref) : configProgramRef(config, ref);
+    if (!program) throw unknownProgram(config, ref);
+    return program;
+  }
+
   router.post('/v1/predictions', async (req, res) => {
     const tenant = req.tenant!;
     const requestId = res.getHeader('x-request-id') as string;
     const idempotencyKey = idempotencyKeyOf(req);
     const waitSeconds = parsePreferWait(req.get('prefer'), config.http.max_wait_s);
     const request = parsePredictionRequest(req.body);
-    const resolved = resolvePrediction(config, request, { tenant, requestId, now: deps.clock.now() });
-    const { data } = resolved;
     const id = predictionId(tenant, idempotencyKey);
+    const program = await lookupProgram(request.program);
+    const resolved = resolvePrediction(config, request, { tenant, requestId, now: deps.clock.now(), program });
+    const { data } = resolved;
 
     let existing: JobSnapshot | undefined;
     if (idempotencyKey !== undefined) {
