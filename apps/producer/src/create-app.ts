@@ -19,6 +19,8 @@ import {
   createFastConnection,
   microsToUsd,
   ProgramStore,
+  ExperimentStats,
+  ExperimentStore,
   traceHttpRequests,
   type Config,
   type Logger,
@@ -39,6 +41,8 @@ import { createBudgetCheck } from './budget-check.js';
 import { createCacheSavings } from './cache-savings.js';
 import { adminBreakerRoutes } from './routes/admin-breakers.js';
 import { adminProgramRoutes } from './routes/admin-programs.js';
+import { adminExperimentRoutes } from './routes/admin-experiments.js';
+import { ExperimentRouting } from './experiment-routing.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { modelRoutes, systemRoutes } from './routes/system.js';
 
@@ -171,6 +175,18 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   // Programs and their versions, shared with every producer through Redis.
   const programs = new ProgramStore({ redis: connection, config, clock });
   app.use(adminProgramRoutes({ auth: admin, config, programs, clock }));
+  // Experiments: variants assigned here, before enqueueing; statistics shared with the workers.
+  const experiments = new ExperimentRouting({
+    config,
+    store: new ExperimentStore({ redis: connection, config, clock }),
+    stats: new ExperimentStats({ redis: connection, keyPrefix: config.key_prefix, ttlDays: config.experiment_store.stats_ttl_days }),
+    metrics,
+    logger,
+    clock,
+  });
+  const feedbackTtlS = Math.max(config.queue.keep_completed_s, config.queue.keep_failed_s);
+  const feedbackOnce = async (id: string, score: number) =>
+    (await connection.set(`${config.key_prefix}:feedback:${id}`, String(score), 'EX', feedbackTtlS, 'NX')) === 'OK';
 
   const json = express.json({ limit: config.http.body_limit_bytes, type: () => true, strict: false });
   app.use('/v1', tenantAuth(config, deps.secrets));
@@ -180,7 +196,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   const cancelChannel = new CancelChannel(config.key_prefix);
   app.use(
     predictionRoutes({
-      config, queues, cancellations, clock, budgetCheck, recordCacheAnswer, programs,
+      config, queues, cancellations, clock, budgetCheck, recordCacheAnswer, programs, experiments, feedbackOnce, logger,
       cancelRunning: (jobId) => cancelChannel.publish(connection, jobId),
       cacheFastPath: cache ? new CacheFastPath(cache, config, metrics) : undefined,
     }),
@@ -191,6 +207,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   stats.breakers = breakers.stats;
   app.use(breakers.router);
   app.use(adminUsageRoutes({ auth: admin, ledger: cost.ledger, clock }));
+  app.use(adminExperimentRoutes({ auth: admin, config, experiments, programs, logger, clock }));
   app.use(cacheAdmin.router);
   app.use(adminRoutes({ auth: admin, stats }));
 

@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 import {
   CancelChannel,
   CostTracker,
+  ExperimentStats,
+  ExperimentStore,
   LmClient,
   LmGuard,
   PredictionPipeline,
@@ -27,6 +29,8 @@ import {
 import { observeCache } from './cache-observers.js';
 import { createJobProcessor } from './job-processor.js';
 import { observeCost } from './cost-observers.js';
+import { observeExperiments } from './experiment-observers.js';
+import { shadowSkipReason } from './shadow-gate.js';
 import { observePipeline } from './observers.js';
 import { observeResilience } from './resilience-observers.js';
 
@@ -92,10 +96,22 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
   observePipeline(pipeline.events, metrics, logger, config);
   observeCost(pipeline.events, metrics, logger, cost);
   observeCache(pipeline.events, metrics);
+  // Experiment statistics, guardrails and shadow comparisons, in Redis for every process.
+  const experimentStore = new ExperimentStore({ redis: costConnection, config, clock });
+  const experimentStats = new ExperimentStats({ redis: costConnection, keyPrefix: config.key_prefix, ttlDays: config.experiment_store.stats_ttl_days });
+  observeExperiments(pipeline.events, { store: experimentStore, stats: experimentStats, metrics, logger, clock });
   const traced = traceJobs(createJobProcessor(pipeline));
   // BullMQ hands the cancellation signal only to a processor that declares three parameters.
   // The gauge is kept here, not from worker events: a requeued job (DelayedError) emits none.
   const processor = async (job: Job, token?: string, signal?: AbortSignal) => {
+    const shadow = (job.data as { shadow?: { experiment: string } } | undefined)?.shadow;
+    if (shadow) {
+      const skip = await shadowSkipReason({ store: experimentStore, stats: experimentStats, clock }, job.data).catch(() => undefined);
+      if (skip) {
+        metrics.shadowPredictions.inc({ experiment: metrics.experimentLabel.of(shadow.experiment), status: 'skipped' });
+        return { skipped: skip };
+      }
+    }
     metrics.activeRequests.inc();
     try {
       return await traced(job, token, signal);

@@ -93,12 +93,13 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
     metrics.predictions.inc({ model, status });
     if (result) metrics.predictionDuration.observe({ model, cached: String(result.cache.hit) }, durationMs / 1000);
     if (outcome.kind === 'wait') metrics.lmWaits.inc({ route: routeLabel(data?.route), reason: outcome.reason });
-    if (variant) {
-      const label = metrics.variantLabel.of(variant);
-      metrics.variantPredictions.inc({ variant: label, status });
+    // Shadow runs are counted apart (experiment-observers.ts): the caller never saw them.
+    if (variant && !data?.shadow) {
+      const labels = { experiment: metrics.experimentLabel.of(data?.experiment), variant: metrics.variantLabel.of(variant) };
+      metrics.variantPredictions.inc({ ...labels, status });
       if (result) {
-        metrics.variantDuration.observe({ variant: label }, durationMs / 1000);
-        metrics.variantCostUsd.inc({ variant: label }, result.cost_usd);
+        metrics.variantDuration.observe(labels, durationMs / 1000);
+        metrics.variantCostUsd.inc(labels, result.cost_usd);
       }
     }
     annotateSpan({
@@ -114,7 +115,10 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
       route: result?.route ?? data?.route,
       model: result?.model ?? data?.model,
       program: data?.program,
+      program_version: data?.program_version,
+      experiment: data?.experiment,
       variant,
+      ...(data?.shadow ? { shadow_of: data.shadow.control_id } : {}),
       duration_ms: durationMs,
       outcome: status,
       input_chars: jsonLength(data?.inputs),

@@ -11,3 +11,4 @@ export * from './cache/index.js';
 export * from './cost/index.js';
 export * from './resilience/index.js';
 export * from './program-store/index.js';
+export * from './experiments/index.js';

@@ -105,6 +105,16 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
       config.programs[programName] = withSavedProgram(programName, program, explicit, baseDir);
     }
   }
+  for (const [experimentName, experiment] of Object.entries(config.experiments)) {
+    for (const [variantName, variant] of Object.entries(experiment.variants)) {
+      if (variant.model !== undefined && !names.has(variant.model) && !models.has(variant.model)) {
+        throw new ConfigError(`experiments.${experimentName}.variants.${variantName}.model: "${variant.model}" is not a configured route or model`);
+      }
+    }
+  }
+  if (Object.keys(config.experiments).length > config.experiment_store.max_experiments) {
+    throw new ConfigError(`experiments: at most experiment_store.max_experiments (${config.experiment_store.max_experiments}) experiments`);
+  }
   for (const [programName, program] of Object.entries(config.programs)) {
     if (program.model !== undefined && !names.has(program.model) && !models.has(program.model)) {
       throw new ConfigError(`programs.${programName}.model: "${program.model}" is not a configured route or model`);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { costConfigIssues } from '../cost/cost-config-issues.js';
 import { ADAPTERS } from '../program/predict.js';
+import { ExperimentSchema, ExperimentStoreSettingsSchema } from '../experiments/experiment-schema.js';
 
 /** The longest deadline a prediction may have: a week (failed jobs are kept that long by default). */
 export const MAX_DEADLINE_S = 7 * 86_400;
@@ -223,6 +224,9 @@ export const ConfigSchema = z
     default_route: z.string().optional(),
     programs: z.record(name, ProgramSchema).default({}),
     program_store: ProgramStoreSettingsSchema.default(ProgramStoreSettingsSchema.parse({})),
+    /** A/B experiments by name (PUT /admin/experiments/:name adds or overrides at run time). */
+    experiments: z.record(name, ExperimentSchema).default({}),
+    experiment_store: ExperimentStoreSettingsSchema.default(ExperimentStoreSettingsSchema.parse({})),
     /** Without tenants, the API is open and every request belongs to tenant "default". */
     tenants: z.array(TenantSchema).default([]),
     /** Ingest limit per tenant at the producer (429 with Retry-After); none by default. */
