@@ -223,7 +223,7 @@ describe('observability of real processes', () => {
       expect(workerAfter.size).toBe(workerBefore.size);
       // The flood was counted, under bounded labels.
       expect(sample(await workerMetrics(), 'dspy_predictions_total{model="other",status="failed"}')).toBeGreaterThanOrEqual(240);
-      expect(sample(await workerMetrics(), 'dspy_variant_predictions_total{variant="other",status="failed"}')).toBeGreaterThanOrEqual(208);
+      expect(sample(await workerMetrics(), 'dspy_variant_predictions_total{experiment="none",variant="other",status="failed"}')).toBeGreaterThanOrEqual(208);
     } finally {
       await queue.obliterate({ force: true }).catch(() => {});
       await queue.close();

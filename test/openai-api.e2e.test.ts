@@ -32,7 +32,10 @@ describe('the OpenAI-compatible API', () => {
   });
 
   const ask = (text: string) => [{ role: 'user' as const, content: text }];
-  const lastSeen = () => stack.sim.state.recent.list().at(-1) as Record<string, unknown>;
+  const lastSeen = () => {
+    const seen = stack.sim.state.requests.recent().at(-1)!;
+    return { model: seen.model, ...seen.params };
+  };
 
   it('answers chat.completions.create through the queue, and the same request from the cache', async () => {
     const question = ask(`What is the capital of France? ${randomUUID()}`);

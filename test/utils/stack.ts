@@ -15,6 +15,8 @@ export interface StackOptions {
   config?: Record<string, unknown>;
   /** Merged into the default route (e.g. `breaker`, `limits`, `timeout_ms`). */
   route?: Record<string, unknown>;
+  /** More routes on the same simulator (each needs `name` and `model`). */
+  extraRoutes?: Array<Record<string, unknown>>;
   env?: Record<string, string>;
   redisUrl?: string;
 }
@@ -40,7 +42,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   writeFileSync(
     configPath,
     JSON.stringify({
-      routes: [{ name: 'default', model: 'sim-small', base_url: sim.url, timeout_ms: 10_000, ...options.route }],
+      routes: [
+        { name: 'default', model: 'sim-small', base_url: sim.url, timeout_ms: 10_000, ...options.route },
+        ...(options.extraRoutes ?? []).map((r) => ({ base_url: sim.url, timeout_ms: 10_000, ...r })),
+      ],
       queue: { lock_duration_ms: 3000, stalled_interval_ms: 1000, backoff_ms: 200 },
       shutdown_timeout_ms: 5000,
       ...options.config,

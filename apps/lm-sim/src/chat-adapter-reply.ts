@@ -112,11 +112,24 @@ export function topicOf(text: string, max = 60): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat || 'the request';
 }
 
+/** How to bend an answer (faults.ts): without markers, or every string changed or rewritten. */
+export interface ReplyStyle {
+  unformatted?: boolean;
+  fate?: 'same' | 'diverge' | 'vary';
+}
+
 /** The reply a DSPy program expects; `seed` (derived from the request) fixes every choice. */
-export function dspyReply(prompt: DspyPrompt, seed: string): string {
+export function dspyReply(prompt: DspyPrompt, seed: string, style: ReplyStyle = {}): string {
   const topic = topicOf(prompt.inputs.find(([, value]) => value.length > 0)?.[1] ?? '');
-  const values = prompt.outputs.map((field) => [field.name, fieldValue(prompt, field, topic, seed)] as const);
+  const bend = (value: SimValue): SimValue => {
+    if (typeof value !== 'string') return value;
+    if (style.fate === 'diverge') return `Alternatively: ${value}`;
+    if (style.fate === 'vary') return value.toUpperCase().replace(/ /g, '  ');
+    return value;
+  };
+  const values = prompt.outputs.map((field) => [field.name, bend(fieldValue(prompt, field, topic, seed))] as const);
   if (prompt.format === 'json') return JSON.stringify(Object.fromEntries(values));
+  if (style.unformatted) return values.map(([, value]) => renderPython(value)).join('\n\n');
   const sections = values.map(([name, value]) => `[[ ## ${name} ## ]]\n${renderPython(value)}`);
   return [...sections, '[[ ## completed ## ]]'].join('\n\n');
 }

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { countChatTokens, countTextTokens, truncateToTokens, type TokenMessage } from '@predictq/core/tokens';
 import { dspyReply, parseDspyPrompt, topicOf } from './chat-adapter-reply.js';
+import type { AnswerStyle } from './faults.js';
 import { createPrng, pick, seedFrom, sha256Hex, stableStringify } from './prng.js';
 import { contentKeyOf, toTokenMessages, type ChatCompletionRequest } from './request-schema.js';
 import { valueForSchema } from './schema-value.js';
@@ -50,9 +51,18 @@ function toolToCall(request: ChatCompletionRequest): FunctionTool | undefined {
   return choice === 'required' || last?.role === 'user' ? tools[0] : undefined;
 }
 
-export function simulateCompletion(request: ChatCompletionRequest, nowMs: number): ChatCompletion {
+/** A hash of the request's content without its model: the same prompt to two models. */
+export function promptKeyOf(request: ChatCompletionRequest): string {
+  const { model: _model, ...content } = contentKeyOf(request);
+  return sha256Hex(stableStringify(content));
+}
+
+const PLAIN_STYLE: AnswerStyle = { shared: false, unformatted: false, fate: 'same' };
+
+export function simulateCompletion(request: ChatCompletionRequest, nowMs: number, style: AnswerStyle = PLAIN_STYLE): ChatCompletion {
   const messages = toTokenMessages(request.messages);
-  const requestKey = sha256Hex(stableStringify(contentKeyOf(request)));
+  const dspyKey = style.shared ? promptKeyOf(request) : sha256Hex(stableStringify(contentKeyOf(request)));
+  const requestKey = style.fate === 'diverge' ? `${dspyKey}:diverged` : dspyKey;
   const limit = minDefined(request.max_tokens, request.max_completion_tokens);
   const dspy = parseDspyPrompt(messages);
   const tool = toolToCall(request);
@@ -77,11 +87,11 @@ export function simulateCompletion(request: ChatCompletionRequest, nowMs: number
         },
       };
     }
-    const plain = () => (dspy ? dspyReply(dspy, seed) : plainReply(request.model, messages, seed));
+    const plain = () => (dspy ? dspyReply(dspy, seed, style) : plainReply(request.model, messages, seed));
     const full =
       format?.type === 'json_schema'
         ? JSON.stringify(valueForSchema(format.json_schema?.schema ?? { type: 'object' }, seedFrom(seed), [topicOf(messages.at(-1)?.content ?? '')]))
-        : format?.type === 'json_object'
+        : format?.type === 'json_object' && !dspy
           ? JSON.stringify({ answer: plain() })
           : plain();
     const cut = truncateToTokens(full, limit ?? Number.POSITIVE_INFINITY);

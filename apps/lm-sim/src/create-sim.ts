@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { simulateCompletion } from './completion.js';
+import { promptKeyOf, simulateCompletion } from './completion.js';
 import { faultsPatchSchema } from './faults.js';
 import { sendOpenAIError } from './openai-error.js';
 import { streamCompletion } from './stream.js';
@@ -55,7 +55,7 @@ export function createSimApp(options: SimOptions = {}): SimApp {
     res.json(state.stats.snapshot());
   });
   app.get('/sim/requests', (_req, res) => {
-    res.json({ object: 'list', data: state.recent.list() });
+    res.json({ data: state.requests.recent() });
   });
   app.post('/sim/reset', (_req, res) => {
     state.reset();
@@ -102,10 +102,10 @@ function admit(state: SimState): RequestHandler {
 async function handleChat(state: SimState, req: Request, res: Response): Promise<void> {
   const { signal } = res.locals as ChatLocals;
   const { stats } = state;
-  const faults = state.faults.current;
   const body: unknown = req.body;
   const model = (body as { model?: unknown } | undefined)?.model;
   if (typeof model === 'string' && model.length > 0) stats.model(model);
+  const faults = state.faults.forModel(typeof model === 'string' ? model : undefined);
 
   if (faults.outage) {
     stats.outcome('outage');
@@ -125,7 +125,6 @@ async function handleChat(state: SimState, req: Request, res: Response): Promise
     return;
   }
   const request = parsed.data;
-  state.recent.add(body);
   const latencyOverride = parseLatencyHeader(req.get('x-sim-latency-ms'));
   if (latencyOverride === 'invalid') {
     stats.outcome('bad_request');
@@ -137,7 +136,7 @@ async function handleChat(state: SimState, req: Request, res: Response): Promise
     return;
   }
 
-  const roll = state.faults.roll();
+  const roll = state.faults.roll(request.model);
   if (roll === 'hang') {
     stats.outcome('hang');
     await untilAborted(signal);
@@ -163,7 +162,8 @@ async function handleChat(state: SimState, req: Request, res: Response): Promise
     return;
   }
 
-  const completion = simulateCompletion(request, state.clock.now());
+  const style = state.faults.answerStyle(request.model, promptKeyOf(request));
+  const completion = simulateCompletion(request, state.clock.now(), style);
   const { prompt_tokens, completion_tokens } = completion.usage;
   if (request.stream) {
     // The base latency is the time to the first token; each piece then takes its own.
@@ -179,6 +179,7 @@ async function handleChat(state: SimState, req: Request, res: Response): Promise
       return;
     }
     stats.served(request.model, prompt_tokens, completion_tokens);
+    state.requests.record(request);
     return;
   }
   const latency = latencyOverride ?? faults.latency_ms + faults.latency_per_token_ms * completion_tokens;
@@ -187,6 +188,9 @@ async function handleChat(state: SimState, req: Request, res: Response): Promise
     return;
   }
   stats.served(request.model, prompt_tokens, completion_tokens);
+  if (style.fate !== 'same') stats.answered(request.model, style.fate === 'diverge' ? 'diverged' : 'varied');
+  if (style.unformatted) stats.answered(request.model, 'unformatted');
+  state.requests.record(request);
   res.json(completion);
 }
 

@@ -2,38 +2,16 @@
 // reset or a shutdown can reach all of them.
 import { FaultInjector } from './faults.js';
 import type { ResolvedSimOptions } from './options.js';
+import { RequestLog } from './request-log.js';
 import { SimStats, type Clock } from './stats.js';
-
-/** Request bodies kept for GET /sim/requests, newest last. */
-const RECENT_REQUESTS = 32;
-/** Larger bodies are kept as a note of their size only. */
-const RECENT_BODY_BYTES = 64 * 1024;
-
-/** The last few chat completion bodies, so tests can see what reached the LM. */
-export class RecentRequests {
-  private readonly bodies: unknown[] = [];
-
-  add(body: unknown): void {
-    const size = JSON.stringify(body)?.length ?? 0;
-    this.bodies.push(size <= RECENT_BODY_BYTES ? body : { omitted: true, bytes: size });
-    if (this.bodies.length > RECENT_REQUESTS) this.bodies.shift();
-  }
-
-  list(): unknown[] {
-    return [...this.bodies];
-  }
-
-  clear(): void {
-    this.bodies.length = 0;
-  }
-}
 
 export class SimState {
   readonly stats: SimStats;
   readonly faults: FaultInjector;
+  /** The last requests answered (GET /sim/requests). */
+  readonly requests = new RequestLog();
   readonly models: readonly string[];
   readonly clock: Clock;
-  readonly recent = new RecentRequests();
   private readonly pending = new Set<AbortController>();
 
   constructor(options: ResolvedSimOptions) {
@@ -47,7 +25,7 @@ export class SimState {
   reset(): void {
     this.stats.reset();
     this.faults.reset();
-    this.recent.clear();
+    this.requests.reset();
   }
 
   /** Registers a waiting request; the returned function unregisters it. */

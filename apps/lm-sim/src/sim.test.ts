@@ -473,6 +473,50 @@ describe('streaming, tools and response formats', () => {
   it('shows the bodies it received, extra fields included, at GET /sim/requests', async () => {
     await client.chat.completions.create({ model: 'sim-small', messages: ask, top_k: 5 } as never);
     const recent = (await (await fetch(`${simRoot}/sim/requests`)).json()) as { data: Array<Record<string, unknown>> };
-    expect(recent.data.at(-1)).toMatchObject({ model: 'sim-small', top_k: 5 });
+    expect(recent.data.at(-1)).toMatchObject({ model: 'sim-small', params: { top_k: 5 } });
+  });
+});
+
+describe('faults by model and answer shapes', () => {
+  const dspy = (model: string, question: string) =>
+    client.chat.completions.create({
+      model,
+      messages: [
+        { role: 'system', content: DSPY_SYSTEM },
+        { role: 'user', content: DSPY_USER.replace('What is the capital of France?', question) },
+      ],
+    });
+
+  it('fails only the model whose error_rate is set', async () => {
+    expect((await setFaults({ by_model: { 'sim-large': { error_rate: 1, error_status: 502 } } })).status).toBe(200);
+    expect((await failure(dspy('sim-large', 'q'))).status).toBe(502);
+    expect((await dspy('sim-small', 'q')).choices[0]?.message.content).toMatch(/\[\[ ## completed ## \]\]$/);
+  });
+
+  it('answers without markers at unformatted_rate, and logs what it was sent', async () => {
+    await setFaults({ unformatted_rate: 1 });
+    const reply = (await dspy('sim-small', 'q')).choices[0]?.message.content ?? '';
+    expect(reply).not.toContain('[[ ##');
+    const logged = (await (await fetch(`${simRoot}/sim/requests`)).json()) as { data: Array<{ model: string; messages: unknown[] }> };
+    expect(logged.data.at(-1)).toMatchObject({ model: 'sim-small', messages: [{ role: 'system', content: DSPY_SYSTEM }, { role: 'user' }] });
+    expect((await stats()).by_model['sim-small']).toMatchObject({ unformatted: 1 });
+  });
+
+  it('with shared_answers, two models agree except at the divergence and variation rates', async () => {
+    await setFaults({ shared_answers: true, by_model: { 'sim-large': { divergence_rate: 0.3, variation_rate: 0.2 } } });
+    let same = 0;
+    let normalizedSame = 0;
+    const n = 60;
+    for (let i = 0; i < n; i++) {
+      const [a, b] = await Promise.all([dspy('sim-small', `question ${i}`), dspy('sim-large', `question ${i}`)]);
+      const left = sections(a.choices[0]?.message.content ?? '').get('answer') ?? '';
+      const right = sections(b.choices[0]?.message.content ?? '').get('answer') ?? '';
+      if (left === right) same++;
+      if (left.toLowerCase().replace(/\s+/g, ' ') === right.toLowerCase().replace(/\s+/g, ' ')) normalizedSame++;
+    }
+    const large = (await stats()).by_model['sim-large']!;
+    expect(large.diverged + large.varied).toBeGreaterThan(0);
+    expect(same).toBe(n - large.diverged - large.varied);
+    expect(normalizedSame).toBe(n - large.diverged);
   });
 });

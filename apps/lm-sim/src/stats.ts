@@ -6,6 +6,10 @@ export type Outcome = 'ok' | 'error' | 'rate_limited' | 'hang' | 'outage' | 'bad
 export interface ModelStats {
   requests: number;
   ok: number;
+  /** Answers bent by the answer faults (divergence_rate, variation_rate, unformatted_rate). */
+  diverged: number;
+  varied: number;
+  unformatted: number;
   prompt_tokens: number;
   completion_tokens: number;
 }
@@ -84,6 +88,11 @@ export class SimStats {
     stats.completion_tokens += completionTokens;
   }
 
+  /** An answer the answer faults bent. */
+  answered(model: string, how: 'diverged' | 'varied' | 'unformatted'): void {
+    this.modelStats(model)[how] += 1;
+  }
+
   /** Clears the counters; `in_flight` keeps counting the connections still open. */
   reset(): void {
     this.requests = 0;
@@ -120,7 +129,7 @@ export class SimStats {
     const key = this.byModel.has(model) || this.byModel.size < MAX_TRACKED_MODELS ? model : OTHER_MODELS;
     let stats = this.byModel.get(key);
     if (!stats) {
-      stats = { requests: 0, ok: 0, prompt_tokens: 0, completion_tokens: 0 };
+      stats = { requests: 0, ok: 0, diverged: 0, varied: 0, unformatted: 0, prompt_tokens: 0, completion_tokens: 0 };
       this.byModel.set(key, stats);
     }
     return stats;

@@ -16,10 +16,11 @@ import {
   type CostTracker,
   type FileStore,
   type PredictionJobData,
+  type ProgramStore,
 } from '@predictq/core';
 import { parseChatRequest } from './chat-request.js';
 import { jsonlLines, LineTooLongError } from './jsonl-lines.js';
-import { parsePredictionRequest, resolvePrediction } from './prediction-request.js';
+import { configProgramRef, parsePredictionRequest, resolvePrediction, unknownProgram } from './prediction-request.js';
 import type { PredictionQueues } from './prediction-queues.js';
 
 /** Line errors reported (OpenAI lists the first ones). */
@@ -42,6 +43,8 @@ export interface IngestDeps {
   batches: BatchStore;
   queues: PredictionQueues;
   cost: CostTracker;
+  /** Saved programs (a line may name one, or pin a version); without it only the config's resolve. */
+  programs?: ProgramStore | undefined;
 }
 
 export interface IngestBatch {
@@ -67,7 +70,7 @@ function lineError(line: number, err: unknown, code = 'invalid_request'): BatchL
 }
 
 /** One line as the job its endpoint makes of it; throws a BatchLineError. */
-function itemOf(deps: IngestDeps, batch: IngestBatch, number: number, text: string, now: number): ItemData {
+async function itemOf(deps: IngestDeps, batch: IngestBatch, number: number, text: string, now: number): Promise<ItemData> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -95,7 +98,11 @@ function itemOf(deps: IngestDeps, batch: IngestBatch, number: number, text: stri
       return { ...data, ...item };
     }
     if ('callback_url' in body) throw new PredictqError('invalid_request', 'callback_url: set it on the batch, not on its lines', { details: { field: 'callback_url' } });
-    const { data } = resolvePrediction(deps.config, parsePredictionRequest(body), { tenant: batch.tenant, requestId, now });
+    if ('experiment' in body) throw new PredictqError('invalid_request', 'experiment: batch lines run their program as named, outside experiments', { details: { field: 'experiment' } });
+    const request = parsePredictionRequest(body);
+    const program = request.program === undefined ? undefined : await (deps.programs ? deps.programs.resolve(request.program) : configProgramRef(deps.config, request.program));
+    if (request.program !== undefined && !program) throw unknownProgram(deps.config, request.program);
+    const { data } = resolvePrediction(deps.config, request, { tenant: batch.tenant, requestId, now, program });
     return { ...data, ...item };
   } catch (err) {
     throw lineError(number, err);
@@ -122,7 +129,7 @@ export async function validateBatch(deps: IngestDeps, batch: IngestBatch, now: n
         break;
       }
       try {
-        const item = itemOf(deps, batch, number, text, now);
+        const item = await itemOf(deps, batch, number, text, now);
         if (seen.has(item.batch.custom_id)) {
           throw { code: 'duplicate_custom_id', message: `custom_id ${JSON.stringify(item.batch.custom_id)} is used by an earlier line`, param: 'custom_id', line: number } satisfies BatchLineError;
         }
@@ -173,7 +180,7 @@ export async function enqueueBatch(
     inFlight = add(items);
   };
   for await (const { number, text } of lines(deps, batch)) {
-    chunk.push(itemOf(deps, batch, number, text, now));
+    chunk.push(await itemOf(deps, batch, number, text, now));
     if (chunk.length >= CHUNK) await flush();
   }
   await flush();

@@ -38,18 +38,23 @@ export class CacheFastPath {
     const result = cachedResult(data, entry, 'redis', { enqueuedAt: started, startedAt: started, now: clock.now() });
     const prediction = predictionObject(id, data, 'succeeded', { result });
     await this.#cache.guarded((r) =>
-      r.set(this.#prefix + id, JSON.stringify({ tenant: data.tenant, prediction }), 'EX', this.#config.queue.keep_completed_s),
+      r.set(this.#prefix + id, JSON.stringify({ tenant: data.tenant, prediction, experiment: data.experiment }), 'EX', this.#config.queue.keep_completed_s),
     );
     return prediction;
   }
 
   /** A prediction answered by the fast path, for its tenant only. */
   async find(id: string, tenant: string): Promise<PredictionObject | undefined> {
+    return (await this.findRecord(id, tenant))?.prediction;
+  }
+
+  /** The same, with the experiment that assigned its variant. */
+  async findRecord(id: string, tenant: string): Promise<{ prediction: PredictionObject; experiment?: string } | undefined> {
     const raw = await this.#cache.guarded((r) => r.get(this.#prefix + id));
     if (!raw) return undefined;
     try {
-      const stored = JSON.parse(raw) as { tenant: string; prediction: PredictionObject };
-      return stored.tenant === tenant ? stored.prediction : undefined;
+      const stored = JSON.parse(raw) as { tenant: string; prediction: PredictionObject; experiment?: string };
+      return stored.tenant === tenant ? stored : undefined;
     } catch {
       return undefined;
     }

@@ -26,6 +26,9 @@ import {
   type Clock,
   createFastConnection,
   microsToUsd,
+  ProgramStore,
+  ExperimentStats,
+  ExperimentStore,
   traceHttpRequests,
   type Config,
   type Logger,
@@ -46,6 +49,9 @@ import { adminUsageRoutes, tenantUsageRoutes } from './routes/admin-usage.js';
 import { createBudgetCheck } from './budget-check.js';
 import { createCacheSavings } from './cache-savings.js';
 import { adminBreakerRoutes } from './routes/admin-breakers.js';
+import { adminProgramRoutes } from './routes/admin-programs.js';
+import { adminExperimentRoutes } from './routes/admin-experiments.js';
+import { ExperimentRouting } from './experiment-routing.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { BatchRunner } from './batch-runner.js';
 import { batchRoutes } from './routes/batches.js';
@@ -180,6 +186,8 @@ export function createApp(deps: ProducerDeps): ProducerApp {
       resets_at: new Date(b.resetsAt).toISOString(),
     }));
 
+  // Programs and their versions, shared with every producer through Redis.
+  const programs = new ProgramStore({ redis: connection, config, clock });
   // Uploaded files and batches (Redis, shared by every replica), and the relays of streamed answers.
   const storesOn = (redis: Redis) => ({
     files: new FileStore({
@@ -200,7 +208,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   // Its events are added on its own connection too: an outage delays the event, never drops it.
   const batchEvents = new WebhookEmitter({ config, connection: batchConnection, clock, metrics });
   const runner = new BatchRunner({
-    config, connection: batchConnection, ...storesOn(batchConnection), queues, cost, logger, clock,
+    config, connection: batchConnection, ...storesOn(batchConnection), queues, cost, programs, logger, clock,
     onFinished: async (tenant, batch) => {
       const event = batchEvent(tenant, batch);
       if (event) await batchEvents.emit(event);
@@ -214,6 +222,20 @@ export function createApp(deps: ProducerDeps): ProducerApp {
 
   // Bodies are read as JSON whatever their Content-Type (curl -d sends a form type); any JSON
   // value parses (strict: false), so `null` or `42` get a message about the body's shape.
+  app.use(adminProgramRoutes({ auth: admin, config, programs, clock }));
+  // Experiments: variants assigned here, before enqueueing; statistics shared with the workers.
+  const experiments = new ExperimentRouting({
+    config,
+    store: new ExperimentStore({ redis: connection, config, clock }),
+    stats: new ExperimentStats({ redis: connection, keyPrefix: config.key_prefix, ttlDays: config.experiment_store.stats_ttl_days }),
+    metrics,
+    logger,
+    clock,
+  });
+  const feedbackTtlS = Math.max(config.queue.keep_completed_s, config.queue.keep_failed_s);
+  const feedbackOnce = async (id: string, score: number) =>
+    (await connection.set(`${config.key_prefix}:feedback:${id}`, String(score), 'EX', feedbackTtlS, 'NX')) === 'OK';
+
   // It is mounted only where JSON is expected (a file upload is multipart).
   const json = express.json({ limit: config.http.body_limit_bytes, type: () => true, strict: false });
   app.use('/v1', tenantAuth(config, deps.secrets));
@@ -232,7 +254,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   app.post('/v1/predictions', ingest);
   app.use(
     predictionRoutes({
-      webhooks, checkCallback, logger,
+      webhooks, checkCallback, logger, programs, experiments, feedbackOnce,
       config, queues, cancellations, clock, budgetCheck, recordCacheAnswer, cancelRunning,
       cacheFastPath: cache ? new CacheFastPath(cache, config, metrics) : undefined,
     }),
@@ -248,6 +270,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   stats.breakers = breakers.stats;
   app.use(breakers.router);
   app.use(adminUsageRoutes({ auth: admin, ledger: cost.ledger, clock }));
+  app.use(adminExperimentRoutes({ auth: admin, config, experiments, programs, logger, clock }));
   app.use(cacheAdmin.router);
   app.use(adminRoutes({ auth: admin, stats }));
 

@@ -18,6 +18,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   unknown_model: 400,
   unknown_program: 404,
+  unknown_experiment: 404,
   budget_exceeded: 402,
   rate_limited: 429,
   callback_url_not_allowed: 400,

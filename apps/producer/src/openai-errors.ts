@@ -32,6 +32,7 @@ export const OPENAI_ERRORS: Record<ErrorCode, OpenAIKind> = {
   conflict: { status: 409, type: 'invalid_request_error' },
   unknown_model: { status: 404, type: 'invalid_request_error', code: 'model_not_found' },
   unknown_program: { status: 404, type: 'invalid_request_error' },
+  unknown_experiment: { status: 404, type: 'invalid_request_error' },
   budget_exceeded: { status: 429, type: 'insufficient_quota', code: 'insufficient_quota', final: true },
   rate_limited: { status: 429, type: 'requests', code: 'rate_limit_exceeded' },
   lm_timeout: { status: 504, type: 'server_error', code: 'timeout' },

@@ -10,13 +10,17 @@ import {
   SamplingParamsSchema,
   ValidationError,
   checkValue,
+  configProgram,
   findRoute,
+  parseProgramRef,
   nestsDeeperThan,
   preparePrediction,
   type Config,
   type PredictionJobData,
   type PreparedPrediction,
   type Predict,
+  type ResolvedProgram,
+  type SamplingParams,
 } from '@predictq/core';
 
 // "__proto__" would be dropped by any object built from the body (so it would share another
@@ -121,35 +125,67 @@ function checkFallback(module: Predict, fallback: Record<string, unknown>, chain
   }
 }
 
+/** An experiment's verdict for one request: its variant and what the variant changes. */
+export interface VariantChoice {
+  experiment: string;
+  variant: string;
+  /** A program reference ("qa" or "qa@2") replacing the request's program or signature. */
+  program?: string | undefined;
+  model?: string | undefined;
+  params?: SamplingParams | undefined;
+}
+
+export interface ResolveContext {
+  tenant: string;
+  requestId: string;
+  now: number;
+  /** The program the request (or its variant) names, looked up in the program store. Default: the config file's. */
+  program?: ResolvedProgram | undefined;
+  variant?: VariantChoice | undefined;
+}
+
+/** A config file's program by reference ("qa", or "qa@<its version>"): what resolves without the program store. */
+export function configProgramRef(config: Config, ref: string): ResolvedProgram | undefined {
+  const parsed = parseProgramRef(ref);
+  const program = parsed && Object.hasOwn(config.programs, parsed.name) ? config.programs[parsed.name] : undefined;
+  if (!parsed || !program || (parsed.version !== undefined && parsed.version !== program.version)) return undefined;
+  return configProgram(parsed.name, program);
+}
+
+export function unknownProgram(config: Config, ref: string): ValidationError {
+  const known = Object.keys(config.programs);
+  return new ValidationError('unknown_program', `program "${ref}" is not configured` + (known.length ? `; configured: ${known.join(', ')}` : ''));
+}
+
 /** Resolves program, signature, route and inputs. Throws the error a client should see. */
-export function resolvePrediction(
-  config: Config,
-  request: PredictionRequest,
-  context: { tenant: string; requestId: string; now: number },
-): ResolvedPrediction {
+export function resolvePrediction(config: Config, request: PredictionRequest, context: ResolveContext): ResolvedPrediction {
+  const { variant } = context;
   let signature = request.signature;
   let instructions = request.instructions;
   let module = request.module ?? 'Predict';
   let demos = request.demos ?? [];
   let programVersion: string | null = null;
-  let model = request.model;
-  if (request.program !== undefined) {
-    const program = config.programs[request.program];
-    if (!program) {
-      const known = Object.keys(config.programs);
-      throw new ValidationError(
-        'unknown_program',
-        `program "${request.program}" is not configured` + (known.length ? `; known: ${known.join(', ')}` : ''),
-      );
-    }
-    if (request.signature !== undefined) {
+  let programName: string | null = null;
+  let adapter: ResolvedProgram['adapter'] | undefined;
+  let fields: ResolvedProgram['fields'];
+  let model = variant?.model ?? request.model;
+  const programRef = variant?.program ?? request.program;
+  if (programRef !== undefined) {
+    const program = context.program ?? configProgramRef(config, programRef);
+    if (!program) throw unknownProgram(config, programRef);
+    if (request.signature !== undefined && variant?.program === undefined) {
       throw new PredictqError('invalid_request', 'send either "program" or "signature", not both');
     }
+    // A variant's program replaces what the request said about the prompt.
+    const own = variant?.program === undefined;
     signature = program.signature;
-    instructions = request.instructions ?? program.instructions;
-    module = request.module ?? program.module;
-    demos = request.demos ?? program.demos;
+    instructions = (own ? request.instructions : undefined) ?? program.instructions;
+    module = (own ? request.module : undefined) ?? program.module;
+    demos = (own ? request.demos : undefined) ?? program.demos;
     programVersion = program.version;
+    programName = program.name;
+    adapter = program.adapter;
+    fields = program.fields;
     model = model ?? program.model;
   }
   if (signature === undefined) {
@@ -164,23 +200,26 @@ export function resolvePrediction(
     v: 1,
     tenant: context.tenant,
     request_id: context.requestId,
-    program: request.program ?? null,
+    program: programName,
     program_version: programVersion,
     module,
     signature,
     ...(instructions === undefined ? {} : { instructions }),
     demos,
+    ...(adapter === undefined || adapter === 'chat' ? {} : { adapter }),
+    ...(fields === undefined ? {} : { fields }),
     inputs: request.inputs,
     route: route.name,
     model: route.model,
-    params: request.params ?? {},
+    params: { ...request.params, ...variant?.params },
     cache: request.cache ?? 'default',
     ...(request.cache_ttl_s === undefined ? {} : { cache_ttl_s: request.cache_ttl_s }),
     ...(request.callback_url === undefined ? {} : { callback_url: request.callback_url }),
     ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
     priority: request.priority ?? 'interactive',
     ...(request.fallback === undefined ? {} : { fallback: request.fallback }),
-    variant: null,
+    variant: variant?.variant ?? null,
+    ...(variant ? { experiment: variant.experiment } : {}),
     request_hash: hashRequest(request),
     created_at: context.now,
     deadline_at: context.now + (request.deadline_s ?? config.queue.deadline_s) * 1000,

@@ -12,6 +12,8 @@ import {
   WebhookSender,
   WebhookSigner,
   CostTracker,
+  ExperimentStats,
+  ExperimentStore,
   LmClient,
   LmGuard,
   PredictionPipeline,
@@ -39,6 +41,8 @@ import { createJobProcessor } from './job-processor.js';
 import { createOutcomeNotifier } from './outcome-notifier.js';
 import { createWebhookProcessor, webhookBackoff } from './webhook-processor.js';
 import { observeCost } from './cost-observers.js';
+import { observeExperiments } from './experiment-observers.js';
+import { shadowSkipReason } from './shadow-gate.js';
 import { observePipeline } from './observers.js';
 import { observeResilience } from './resilience-observers.js';
 
@@ -117,10 +121,22 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
   // Webhooks: events are created here (final outcomes) and delivered by their own worker below.
   const webhooks = new WebhookEmitter({ config, connection: deps.connection, clock, metrics, telemetry: deps.telemetry });
   const notify = createOutcomeNotifier({ emitter: webhooks, clock, logger });
+  // Experiment statistics, guardrails and shadow comparisons, in Redis for every process.
+  const experimentStore = new ExperimentStore({ redis: costConnection, config, clock });
+  const experimentStats = new ExperimentStats({ redis: costConnection, keyPrefix: config.key_prefix, ttlDays: config.experiment_store.stats_ttl_days });
+  observeExperiments(pipeline.events, { store: experimentStore, stats: experimentStats, metrics, logger, clock });
   const traced = traceJobs(createJobProcessor(pipeline, createBatchRecorder({ batches, queue: batchQueue, clock }), notify));
   // BullMQ hands the cancellation signal only to a processor that declares three parameters.
   // The gauge is kept here, not from worker events: a requeued job (DelayedError) emits none.
   const processor = async (job: Job, token?: string, signal?: AbortSignal) => {
+    const shadow = (job.data as { shadow?: { experiment: string } } | undefined)?.shadow;
+    if (shadow) {
+      const skip = await shadowSkipReason({ store: experimentStore, stats: experimentStats, clock }, job.data).catch(() => undefined);
+      if (skip) {
+        metrics.shadowPredictions.inc({ experiment: metrics.experimentLabel.of(shadow.experiment), status: 'skipped' });
+        return { skipped: skip };
+      }
+    }
     metrics.activeRequests.inc();
     try {
       return await traced(job, token, signal);

@@ -82,6 +82,8 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
     }
   });
 
+  events.on('adapter:fallback', (e) => metrics.adapterFallbacks.inc({ route: routeLabel(e.route) }));
+
   /** What every job kind reports of one run: metrics, the span's attributes, one log line. */
   const record = (view: OutcomeView) => {
     const { outcome, data, durationMs } = view;
@@ -92,12 +94,13 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
     metrics.predictions.inc({ model, status });
     if (result) metrics.predictionDuration.observe({ model, cached: String(result.cache.hit) }, durationMs / 1000);
     if (outcome.kind === 'wait') metrics.lmWaits.inc({ route: routeLabel(data?.route), reason: outcome.reason });
-    if (view.variant) {
-      const label = metrics.variantLabel.of(view.variant);
-      metrics.variantPredictions.inc({ variant: label, status });
+    // Shadow runs are counted apart (experiment-observers.ts): the caller never saw them.
+    if (view.variant && !view.shadow) {
+      const labels = { experiment: metrics.experimentLabel.of(view.experiment), variant: metrics.variantLabel.of(view.variant) };
+      metrics.variantPredictions.inc({ ...labels, status });
       if (result) {
-        metrics.variantDuration.observe({ variant: label }, durationMs / 1000);
-        metrics.variantCostUsd.inc({ variant: label }, result.cost_usd);
+        metrics.variantDuration.observe(labels, durationMs / 1000);
+        metrics.variantCostUsd.inc(labels, result.cost_usd);
       }
     }
     annotateSpan({
@@ -142,7 +145,15 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
       jobId, data, outcome, durationMs,
       noun: 'prediction',
       variant: result?.variant ?? data?.variant ?? null,
-      fields: { program: data?.program, variant: result?.variant ?? data?.variant ?? null },
+      experiment: data?.experiment,
+      shadow: data?.shadow !== undefined,
+      fields: {
+        program: data?.program,
+        program_version: data?.program_version,
+        experiment: data?.experiment,
+        variant: result?.variant ?? data?.variant ?? null,
+        ...(data?.shadow ? { shadow_of: data.shadow.control_id } : {}),
+      },
       inputs: data?.inputs,
       outputs: result?.outputs,
     });
@@ -155,6 +166,7 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
       jobId, data, outcome, durationMs,
       noun: 'chat completion',
       variant: null,
+      shadow: false,
       fields: { kind: 'chat', stream: data?.stream },
       inputs: data?.body.messages,
       outputs: result?.completion.choices,
@@ -170,6 +182,9 @@ interface OutcomeView {
   /** The log line's message: "prediction", "chat completion". */
   noun: string;
   variant: string | null;
+  experiment?: string | null | undefined;
+  /** A shadow run (counted apart: the caller never saw it). */
+  shadow: boolean;
   /** Kind-specific fields of the log line. */
   fields: Record<string, unknown>;
   inputs: unknown;

@@ -15,3 +15,5 @@ export * from './files/index.js';
 export * from './batches/index.js';
 export * from './api/index.js';
 export * from './webhooks/index.js';
+export * from './program-store/index.js';
+export * from './experiments/index.js';

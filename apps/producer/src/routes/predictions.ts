@@ -1,24 +1,29 @@
 // /v1/predictions: create (with Idempotency-Key and Prefer: wait), read, cancel.
 import { createHash, randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
+import { z } from 'zod';
 import {
   PREDICTION_ID_PREFIX,
   PredictqError,
   predictionEvent,
+  shadowIdOf,
   type Clock,
   type Config,
   type Logger,
   type PredictionJobData,
+  type ProgramStore,
+  type ResolvedProgram,
   type WebhookEmitter,
 } from '@predictq/core';
 import type { CallbackCheck } from '../callback-check.js';
+import type { ExperimentRouting } from '../experiment-routing.js';
 import type { BudgetCheck } from '../budget-check.js';
 import type { CacheFastPath } from '../cache-fast-path.js';
 import type { Cancellations } from '../cancellations.js';
 import { cancelRunning } from '../cancel-running.js';
 import { predictionFromSnapshot, predictionObject, type PredictionObject } from '../prediction-object.js';
 import type { JobSnapshot, PredictionQueues } from '../prediction-queues.js';
-import { parsePredictionRequest, resolvePrediction } from '../prediction-request.js';
+import { configProgramRef, parsePredictionRequest, resolvePrediction, unknownProgram } from '../prediction-request.js';
 import { parsePreferWait, waitForJob } from '../wait-for-job.js';
 
 export interface PredictionRoutesDeps {
@@ -39,7 +44,15 @@ export interface PredictionRoutesDeps {
   logger?: Logger;
   /** Counts what a fast-path cache answer saved (tokens and USD). */
   recordCacheAnswer?(data: PredictionJobData, answered: PredictionObject): Promise<unknown>;
+  /** Saved programs and their versions; without it only the config file's programs resolve. */
+  programs?: ProgramStore;
+  /** Variant assignment, shadow runs and feedback; without it `experiment` is unknown. */
+  experiments?: ExperimentRouting;
+  /** Records the one feedback a prediction may get; false when it already had one. */
+  feedbackOnce?(id: string, score: number): Promise<boolean>;
 }
+
+const FeedbackSchema = z.object({ score: z.number().min(0).max(1) }).strict();
 
 function predictionId(tenant: string, idempotencyKey: string | undefined): string {
   if (idempotencyKey === undefined) return PREDICTION_ID_PREFIX + randomUUID().replaceAll('-', '');
@@ -69,7 +82,15 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
   async function findOwned(id: string, tenant: string): Promise<JobSnapshot | undefined> {
     if (!id.startsWith(PREDICTION_ID_PREFIX) || id.length > 64) return undefined;
     const snapshot = await queues.snapshot(id);
-    return snapshot && snapshot.job.data.tenant === tenant ? snapshot : undefined;
+    // A shadow run belongs to no caller.
+    return snapshot && snapshot.job.data.tenant === tenant && !snapshot.job.data.shadow ? snapshot : undefined;
+  }
+
+  async function lookupProgram(ref: string | undefined): Promise<ResolvedProgram | undefined> {
+    if (ref === undefined) return undefined;
+    const program = deps.programs ? await deps.programs.resolve(ref) : configProgramRef(config, ref);
+    if (!program) throw unknownProgram(config, ref);
+    return program;
   }
 
   /**
@@ -91,9 +112,13 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
     const waitSeconds = parsePreferWait(req.get('prefer'), config.http.max_wait_s);
     const request = parsePredictionRequest(req.body);
     if (request.callback_url !== undefined) await deps.checkCallback?.(tenant, request.callback_url);
-    const resolved = resolvePrediction(config, request, { tenant, requestId, now: deps.clock.now() });
-    const { data } = resolved;
     const id = predictionId(tenant, idempotencyKey);
+    if (request.experiment !== undefined && !deps.experiments) throw new PredictqError('unknown_experiment', `no experiment "${request.experiment}"`);
+    const routed = await deps.experiments?.route(request, id);
+    const program = await lookupProgram(routed?.choice.program ?? request.program);
+    const context = { tenant, requestId, now: deps.clock.now() };
+    const resolved = resolvePrediction(config, request, { ...context, program, variant: routed?.choice });
+    const { data } = resolved;
 
     let existing: JobSnapshot | undefined;
     if (idempotencyKey !== undefined) {
@@ -103,6 +128,11 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
       }
     }
     const replayed = existing !== undefined;
+    const shadow = routed && !replayed ? await deps.experiments!.shadowOf(routed, request, resolved, id, lookupProgram, context) : undefined;
+    // The caller never waits for its shadow: it is queued in the background, at low priority.
+    const enqueueShadow = () => {
+      if (shadow) void queues.add(shadowIdOf(id), shadow).catch((err: Error) => deps.logger?.warn({ err: { message: err.message } }, 'shadow run not queued'));
+    };
     // An answer already in L2 needs no job (and costs nothing, so it comes before the budget check).
     if (!replayed && deps.cacheFastPath) {
       const answered = await deps.cacheFastPath.answer(id, resolved, deps.clock);
@@ -110,6 +140,8 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
         // The event exists before the answer is given (a failure here is a 503: retry the request).
         if (data.callback_url !== undefined) await deps.webhooks?.emit(predictionEvent(data, answered));
         void deps.recordCacheAnswer?.(data, answered);
+        if (routed) void recordAnswered(data, id, answered);
+        enqueueShadow();
         return void res.status(200).location(`/v1/predictions/${id}`).json(answered);
       }
     }
@@ -118,6 +150,7 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
       await deps.budgetCheck?.(resolved);
       // BullMQ ignores an add with an existing job id, so racing retries still make one job.
       await queues.add(id, data);
+      enqueueShadow();
     }
 
     // From here the prediction is accepted: whatever Redis does now, the answer is not an error.
@@ -132,6 +165,40 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
     const done = prediction.status === 'succeeded' || prediction.status === 'failed';
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(done ? 200 : 202).location(`/v1/predictions/${id}`).json(prediction);
+  });
+
+  /** A fast-path answer is an experiment's prediction too: counted, and paired with its shadow. */
+  async function recordAnswered(data: PredictionJobData, id: string, answered: PredictionObject): Promise<void> {
+    const { stats } = deps.experiments!;
+    try {
+      await stats.record(data.experiment!, data.variant!, { kind: 'ok', degraded: false, cacheHit: true, costMicros: 0, latencyMs: answered.duration_ms ?? 0 });
+      if (data.shadow_id) await stats.pair(data.experiment!, id, 'control', answered.outputs);
+    } catch (err) {
+      deps.logger?.warn({ err: { message: (err as Error).message } }, 'experiment statistics not recorded');
+    }
+  }
+
+  router.post('/v1/predictions/:id/feedback', async (req, res) => {
+    const tenant = req.tenant!;
+    const id = req.params.id!;
+    const parsed = FeedbackSchema.safeParse(req.body ?? {});
+    if (!parsed.success) throw new PredictqError('invalid_request', 'send {"score": <a number from 0 to 1>}', { details: { field: 'score' } });
+    const { score } = parsed.data;
+    let found: { status: string; experiment: string | undefined; variant: string | null } | undefined;
+    const snapshot = await findOwned(id, tenant);
+    if (snapshot) {
+      found = { status: predictionFromSnapshot(snapshot).status, experiment: snapshot.job.data.experiment, variant: snapshot.job.data.variant };
+    } else {
+      const record = await deps.cacheFastPath?.findRecord(id, tenant);
+      if (record) found = { status: record.prediction.status, experiment: record.experiment, variant: record.prediction.variant };
+    }
+    if (!found) throw new PredictqError('not_found', `no prediction ${id}`);
+    if (found.status !== 'succeeded') throw new PredictqError('conflict', `prediction ${id} has not succeeded; only an answer takes feedback`, { details: { status: found.status } });
+    if (!deps.feedbackOnce || !(await deps.feedbackOnce(id, score))) {
+      throw new PredictqError('conflict', `prediction ${id} already has feedback (one per prediction)`);
+    }
+    if (found.experiment !== undefined && found.variant !== null) await deps.experiments?.stats.recordFeedback(found.experiment, found.variant, score);
+    res.json({ object: 'feedback', prediction_id: id, score, experiment: found.experiment ?? null, variant: found.variant });
   });
 
   router.get('/v1/predictions/:id', async (req, res) => {

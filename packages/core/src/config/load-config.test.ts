@@ -86,4 +86,17 @@ describe('loadConfig', () => {
     expect(findRoute(config, 'big-model')?.name).toBe('smart');
     expect(findRoute(config, 'unknown')).toBeUndefined();
   });
+
+  it('reads a program from a DSPy program.save() file next to the config, checked against its signature', () => {
+    const fixture = new URL('../../../../test/fixtures/dspy-rag-cot.program.json', import.meta.url).pathname;
+    const path = configFile({ programs: { rag: { path: fixture, signature: 'context: list[str], question -> answer', version: '7' } } });
+    const rag = loadConfig({ PREDICTQ_CONFIG: path }).programs.rag!;
+    expect(rag).toMatchObject({ module: 'ChainOfThought', adapter: 'chat', version: '7', instructions: expect.stringMatching(/^Read the passages/) });
+    expect(rag.demos).toHaveLength(2);
+    expect(rag.fields?.[3]).toEqual({ prefix: 'Answer:', description: 'often between 1 and 5 words' });
+    const wrong = configFile({ programs: { rag: { path: fixture, signature: 'question -> answer' } } });
+    expect(failure(() => loadConfig({ PREDICTQ_CONFIG: wrong })).message).toMatch(/^programs\.rag\.path: /);
+    const missing = configFile({ programs: { rag: { path: 'nope.json', signature: 'q -> a' } } });
+    expect(failure(() => loadConfig({ PREDICTQ_CONFIG: missing })).message).toMatch(/^programs\.rag\.path: cannot read/);
+  });
 });

@@ -1,10 +1,13 @@
 // Reads the environment and the optional PREDICTQ_CONFIG JSON file, validates once, freezes.
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseEncryptionKey } from '../cache/encryption.js';
-import { ConfigError } from '../errors/index.js';
+import { ConfigError, PredictqError } from '../errors/index.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../program/json-depth.js';
+import { defineProgram } from '../program-store/define-program.js';
 import { checkWebhookSecrets } from '../webhooks/webhook-signer.js';
-import { ConfigSchema, type Config } from './schema.js';
+import { ConfigSchema, type Config, type ProgramConfig } from './schema.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -95,6 +98,24 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   if (config.default_route !== undefined && !names.has(config.default_route)) {
     throw new ConfigError(`default_route: no route is named "${config.default_route}"`);
   }
+  const baseDir = env.PREDICTQ_CONFIG ? dirname(resolve(env.PREDICTQ_CONFIG)) : process.cwd();
+  const rawPrograms = (raw.programs ?? {}) as Record<string, { module?: unknown }>;
+  for (const [programName, program] of Object.entries(config.programs)) {
+    if (program.path !== undefined) {
+      const explicit = rawPrograms[programName]?.module as ProgramConfig['module'] | undefined;
+      config.programs[programName] = withSavedProgram(programName, program, explicit, baseDir);
+    }
+  }
+  for (const [experimentName, experiment] of Object.entries(config.experiments)) {
+    for (const [variantName, variant] of Object.entries(experiment.variants)) {
+      if (variant.model !== undefined && !names.has(variant.model) && !models.has(variant.model)) {
+        throw new ConfigError(`experiments.${experimentName}.variants.${variantName}.model: "${variant.model}" is not a configured route or model`);
+      }
+    }
+  }
+  if (Object.keys(config.experiments).length > config.experiment_store.max_experiments) {
+    throw new ConfigError(`experiments: at most experiment_store.max_experiments (${config.experiment_store.max_experiments}) experiments`);
+  }
   for (const [programName, program] of Object.entries(config.programs)) {
     if (program.model !== undefined && !names.has(program.model) && !models.has(program.model)) {
       throw new ConfigError(`programs.${programName}.model: "${program.model}" is not a configured route or model`);
@@ -115,6 +136,32 @@ function checkWebhookEndpoints(config: z.infer<typeof ConfigSchema>): void {
       seen.add(endpoint.name);
       if (endpoint.url.startsWith('http:') && !config.webhooks.allow_http) throw new ConfigError(`${where}.url: http is allowed only with webhooks.allow_http`);
     }
+  }
+}
+
+/** A program whose `path` names a DSPy program.save() file: its saved state, checked against the signature. */
+function withSavedProgram(name: string, program: ProgramConfig, module: ProgramConfig['module'] | undefined, baseDir: string): ProgramConfig {
+  const setting = `programs.${name}.path`;
+  const file = resolve(baseDir, program.path!);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${setting}: cannot read ${file} as JSON: ${(err as Error).message}`);
+  }
+  if (nestsDeeperThan(json)) throw new ConfigError(`${setting}: ${file} nests deeper than ${MAX_JSON_DEPTH} levels`);
+  try {
+    const saved = defineProgram(json, { signature: program.signature, module, adapter: program.adapter }, 0);
+    return {
+      ...program,
+      module: saved.module,
+      instructions: program.instructions ?? saved.instructions,
+      demos: program.demos.length > 0 ? program.demos : saved.demos,
+      ...(saved.fields === undefined ? {} : { fields: saved.fields }),
+    };
+  } catch (err) {
+    if (err instanceof PredictqError) throw new ConfigError(`${setting}: ${err.message}`);
+    throw err;
   }
 }
 

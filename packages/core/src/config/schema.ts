@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { costConfigIssues } from '../cost/cost-config-issues.js';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/event-types.js';
+import { ADAPTERS } from '../program/predict.js';
+import { ExperimentSchema, ExperimentStoreSettingsSchema } from '../experiments/experiment-schema.js';
 
 /** The longest deadline a prediction may have: a week (failed jobs are kept that long by default). */
 export const MAX_DEADLINE_S = 7 * 86_400;
@@ -76,9 +78,16 @@ export const ProgramCacheSchema = z
 
 export const ProgramSchema = z
   .object({
+    /** A file DSPy wrote with program.save("x.json") (relative to the config file): its instructions, demos and field descriptions. */
+    path: z.string().min(1).optional(),
     signature: z.string().min(1),
     instructions: z.string().optional(),
+    /** With `path`, read from the file (a ChainOfThought's saved state has its `reasoning` field). */
     module: z.enum(['Predict', 'ChainOfThought']).default('Predict'),
+    /** DSPy's adapter: "chat" (ChatAdapter, asking again as JSON when a reply does not parse) or "json". */
+    adapter: z.enum(ADAPTERS).default('chat'),
+    /** Saved per-field prefixes and descriptions, inputs then outputs (filled from `path`). */
+    fields: z.array(z.object({ prefix: z.string().optional(), description: z.string().optional() }).strict()).max(128).optional(),
     /** Bumping the version changes cache keys and shows in results. */
     version: z.string().min(1).default('1'),
     demos: z.array(z.record(z.string(), z.unknown())).max(64).default([]),
@@ -164,6 +173,18 @@ export const CacheSettingsSchema = z
     store_nonzero_temperature: z.boolean().default(false),
     /** Each process adds its counters to the cluster-wide stats this often. */
     stats_flush_ms: z.number().int().min(50).default(1000),
+  })
+  .strict();
+
+/** Program versions kept in Redis (PUT /admin/programs/:name). */
+export const ProgramStoreSettingsSchema = z
+  .object({
+    /** Versions kept per program (the live and the previous one are never dropped). */
+    keep_versions: z.number().int().min(2).max(1000).default(50),
+    /** Largest uploaded program file. */
+    max_bytes: z.number().int().positive().max(16 * 1024 * 1024).default(1024 * 1024),
+    /** How long a process trusts its copy of a program's live version. */
+    refresh_ms: z.number().int().min(0).default(1000),
   })
   .strict();
 
@@ -272,6 +293,10 @@ export const ConfigSchema = z
     /** Route used when a request names no model. Defaults to the first route. */
     default_route: z.string().optional(),
     programs: z.record(name, ProgramSchema).default({}),
+    program_store: ProgramStoreSettingsSchema.default(ProgramStoreSettingsSchema.parse({})),
+    /** A/B experiments by name (PUT /admin/experiments/:name adds or overrides at run time). */
+    experiments: z.record(name, ExperimentSchema).default({}),
+    experiment_store: ExperimentStoreSettingsSchema.default(ExperimentStoreSettingsSchema.parse({})),
     /** Without tenants, the API is open and every request belongs to tenant "default". */
     tenants: z.array(TenantSchema).default([]),
     /** Ingest limit per tenant at the producer (429 with Retry-After); none by default. */
@@ -350,6 +375,7 @@ export const ConfigSchema = z
 
 export type RouteConfig = z.infer<typeof RouteSchema>;
 export type ProgramConfig = z.infer<typeof ProgramSchema>;
+export type ProgramStoreSettings = z.infer<typeof ProgramStoreSettingsSchema>;
 export type TenantConfig = z.infer<typeof TenantSchema>;
 export type BreakerSettings = z.infer<typeof BreakerSettingsSchema>;
 export type RouteLimits = z.infer<typeof RouteLimitsSchema>;

@@ -98,7 +98,8 @@ describe('CostTracker in the pipeline (real Redis)', () => {
     expect(await budget()).toMatchObject({ spentMicros: 0, reservedMicros: 0 });
     fail = false;
     await expect(run()).rejects.toMatchObject({ code: 'unparseable_reply' });
-    expect(await budget()).toMatchObject({ spentMicros: 21, reservedMicros: 0 }); // 100*0.15 + 10*0.6
+    // Both calls were paid: the ChatAdapter reply and DSPy's JSONAdapter retry, 100*0.15 + 10*0.6 each.
+    expect(await budget()).toMatchObject({ spentMicros: 42, reservedMicros: 0 });
   });
 
   it('rejects with budget_exceeded under "reject", and waits for the reset under "hold"', async () => {

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'conflict',
   'unknown_model',
   'unknown_program',
+  'unknown_experiment',
   'budget_exceeded',
   'rate_limited',
   'callback_url_not_allowed',

@@ -39,11 +39,18 @@ export interface ChatOutcomeEvent {
   durationMs: number;
 }
 
+/** A ChatAdapter reply that did not parse, asked again in JSONAdapter's format. */
+export interface AdapterFallbackEvent {
+  route: string;
+  model: string;
+}
+
 export interface PipelineEventMap {
   'lm:call': [LmCallEvent];
   'cache:lookup': [CacheLookupEvent];
   'prediction:outcome': [OutcomeEvent];
   'chat:outcome': [ChatOutcomeEvent];
+  'adapter:fallback': [AdapterFallbackEvent];
 }
 
 export class PipelineEvents extends EventEmitter<PipelineEventMap> {}

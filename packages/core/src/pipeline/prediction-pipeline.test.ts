@@ -72,4 +72,31 @@ describe('PredictionPipeline', () => {
     const garbled = pipeline(async () => 'no sections here');
     expect(await garbled.run.run(data(), job)).toMatchObject({ kind: 'fail', error: { code: 'unparseable_reply' } });
   });
+
+  it('asks again in JSONAdapter format when a ChatAdapter reply does not parse, adding up both calls', async () => {
+    const asked: LmRequest[] = [];
+    const { run } = pipeline(async (request) => {
+      asked.push(request);
+      return asked.length === 1 ? 'Paris, of course.' : '{"answer": "Paris"}';
+    });
+    const fallbacks: unknown[] = [];
+    run.events.on('adapter:fallback', (e) => fallbacks.push(e));
+    const outcome = await run.run(data(), job);
+    expect(outcome).toMatchObject({ kind: 'ok', result: { outputs: { answer: 'Paris' }, usage: { prompt_tokens: 20, total_tokens: 24 } } });
+    expect(asked).toHaveLength(2);
+    expect(asked[0]!.params.response_format).toBeUndefined();
+    expect(asked[1]!.params).toMatchObject({ response_format: { type: 'json_object' }, max_tokens: 1024 });
+    expect(asked[1]!.messages.at(-1)?.content).toMatch(/Respond with a JSON object in the following order of fields: `answer`\.$/);
+    expect(fallbacks).toEqual([{ route: 'default', model: 'sim-small' }]);
+  });
+
+  it('fails with unparseable_reply when the JSON retry does not parse either, and never retries a json program', async () => {
+    let calls = 0;
+    const { run } = pipeline(async () => (calls++, 'no fields here'));
+    expect(await run.run(data(), job)).toMatchObject({ kind: 'fail', error: { code: 'unparseable_reply' } });
+    expect(calls).toBe(2);
+    calls = 0;
+    expect(await run.run(data({ adapter: 'json' }), job)).toMatchObject({ kind: 'fail', error: { code: 'unparseable_reply' } });
+    expect(calls).toBe(1);
+  });
 });

@@ -4,7 +4,7 @@
 import { routeNamed, type Config, type RouteConfig } from '../config/index.js';
 import { ValidationError } from '../errors/index.js';
 import type { ChatMessage, SamplingParams } from '../lm/index.js';
-import { ChainOfThought, Predict } from '../program/index.js';
+import { ChainOfThought, Predict, type AdapterName } from '../program/index.js';
 import type { PredictionJobData } from '../queue/index.js';
 
 export interface PreparedPrediction {
@@ -15,8 +15,13 @@ export interface PreparedPrediction {
   params: SamplingParams & { max_tokens: number };
 }
 
-export function buildModule(data: Pick<PredictionJobData, 'module' | 'signature' | 'instructions' | 'demos'>): Predict {
-  const options = { ...(data.instructions === undefined ? {} : { instructions: data.instructions }), demos: data.demos };
+export function buildModule(data: Pick<PredictionJobData, 'module' | 'signature' | 'instructions' | 'demos' | 'adapter' | 'fields'>): Predict {
+  const options = {
+    ...(data.instructions === undefined ? {} : { instructions: data.instructions }),
+    demos: data.demos,
+    ...(data.adapter === undefined ? {} : { adapter: data.adapter }),
+    ...(data.fields === undefined ? {} : { fields: data.fields }),
+  };
   return data.module === 'ChainOfThought' ? new ChainOfThought(data.signature, options) : new Predict(data.signature, options);
 }
 
@@ -29,6 +34,14 @@ export function preparePrediction(config: Config, data: PredictionJobData): Prep
     route,
     module,
     messages: module.messages(data.inputs),
-    params: { ...data.params, max_tokens: data.params.max_tokens ?? route.default_max_tokens },
+    params: withAdapterParams(module.adapter, { ...data.params, max_tokens: data.params.max_tokens ?? route.default_max_tokens }),
   };
+}
+
+/**
+ * JSONAdapter asks for JSON mode (DSPy's path for an LM without structured outputs, and for
+ * open-ended dict outputs): the request's own response_format gives way, as in DSPy.
+ */
+export function withAdapterParams<P extends SamplingParams>(adapter: AdapterName, params: P): P {
+  return adapter === 'json' ? { ...params, response_format: { type: 'json_object' } } : params;
 }

@@ -8,3 +8,6 @@ export * from './chain-of-thought.js';
 export * from './load-dspy-program.js';
 export * from './json-depth.js';
 export * from './check-value.js';
+export * from './render-json.js';
+export * from './parse-json-reply.js';
+export * from './saved-fields.js';

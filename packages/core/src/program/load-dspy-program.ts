@@ -5,13 +5,19 @@
 
 import { ValidationError } from '../errors/index.js';
 import { isPlainObject } from './check-value.js';
-import type { Demo } from './types.js';
+import { REASONING_FIELD } from './chain-of-thought.js';
+import type { SavedField } from './saved-fields.js';
+import type { Demo, Signature } from './types.js';
 
 export interface DspyProgramState {
+  /** The predictor's name in the file: "self" (a bare Predict), "predict" (ChainOfThought), "respond.predict", ... */
+  predictor: string;
   instructions: string;
   demos: Demo[];
   /** Saved per-field prefix/description, inputs then outputs, in signature order. */
-  fields: { prefix?: string; description?: string }[];
+  fields: SavedField[];
+  /** `metadata.dependency_versions.dspy`, when the file has it. */
+  dspyVersion?: string;
 }
 
 // `self` is a bare Predict; `predict` is ChainOfThought's inner predictor.
@@ -47,7 +53,28 @@ export function loadDspyProgram(json: unknown): DspyProgramState {
     ...(typeof f.prefix === 'string' ? { prefix: f.prefix } : {}),
     ...(typeof f.description === 'string' ? { description: f.description } : {}),
   }));
-  return { instructions, demos, fields };
+  const versions = isPlainObject(json.metadata) ? json.metadata.dependency_versions : undefined;
+  const dspy = isPlainObject(versions) && typeof versions.dspy === 'string' ? versions.dspy : undefined;
+  return { predictor: key, instructions, demos, fields, ...(dspy === undefined ? {} : { dspyVersion: dspy }) };
+}
+
+/**
+ * Which DSPy module saved this state for `signature`: a ChainOfThought's predictor has one more
+ * field than the signature, DSPy's `reasoning` (placeholder `${reasoning}`), first of the
+ * outputs. Throws invalid_request when the state fits neither (or not the `module` asked for).
+ */
+export function dspyModuleOf(state: DspyProgramState, signature: Signature, module?: 'Predict' | 'ChainOfThought'): 'Predict' | 'ChainOfThought' {
+  const count = signature.inputs.length + signature.outputs.length;
+  const atReasoning = state.fields[signature.inputs.length];
+  const reasoning = atReasoning?.description === REASONING_FIELD.desc || atReasoning?.prefix?.startsWith('Reasoning:') === true;
+  const found = state.fields.length === count + 1 && reasoning ? 'ChainOfThought' : state.fields.length === count ? 'Predict' : undefined;
+  // A state saved without field metadata (pre-2.5) says nothing: the caller's word, or Predict.
+  if (state.fields.length === 0) return module ?? 'Predict';
+  if (found === undefined || (module !== undefined && module !== found)) {
+    const expected = module === 'ChainOfThought' ? count + 1 : module === 'Predict' ? count : `${count} (Predict) or ${count + 1} (ChainOfThought)`;
+    invalid(`"${state.predictor}" has ${state.fields.length} fields; this signature needs ${expected}`);
+  }
+  return found;
 }
 
 function invalid(problem: string): never {

@@ -18,6 +18,11 @@ export function parseReply(sig: Signature, text: string): Record<string, unknown
   for (const field of sig.outputs) {
     const raw = sections.get(field.name);
     if (raw === undefined) {
+      // DSPy's apply_output_field_defaults: a missing Optional output is None.
+      if (field.type.kind === 'optional') {
+        values.push([field.name, null]);
+        continue;
+      }
       throw new ParseError(`the reply has no [[ ## ${field.name} ## ]] section for output field "${field.name}"`, {
         details: { field: field.name },
       });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pyJsonDumps, pyNumber, pyStr } from './python-format.js';
+import { pyJsonDumps, pyJsonDumpsIndent, pyNumber, pyStr } from './python-format.js';
 import { dedent, pySplitLines, pyStrip } from './python-text.js';
 
 describe('python-format', () => {
@@ -37,5 +37,16 @@ describe('python-text', () => {
     expect(dedent('    a\n      b\n  \n    c')).toBe('a\n  b\n\nc');
     expect(dedent('\ta\n  b')).toBe('\ta\n  b');
     expect(dedent('no indent\n  x')).toBe('no indent\n  x');
+  });
+});
+
+describe('pyJsonDumpsIndent', () => {
+  it('matches json.dumps(value, indent=2, ensure_ascii=False)', () => {
+    // json.dumps({"a": [1, 2.5, {}], "b": {"c": None, "d": []}, "é": "x\"y"}, indent=2, ensure_ascii=False)
+    expect(pyJsonDumpsIndent({ a: [1, 2.5, {}], b: { c: null, d: [] }, 'é': 'x"y' })).toBe(
+      '{\n  "a": [\n    1,\n    2.5,\n    {}\n  ],\n  "b": {\n    "c": null,\n    "d": []\n  },\n  "é": "x\\"y"\n}',
+    );
+    expect(pyJsonDumpsIndent('plain')).toBe('"plain"');
+    expect(pyJsonDumpsIndent(true)).toBe('true');
   });
 });

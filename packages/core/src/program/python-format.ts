@@ -51,3 +51,20 @@ export function pyJsonDumps(value: unknown): string {
   }
   return JSON.stringify(String(value));
 }
+
+/** json.dumps(value, indent=n, ensure_ascii=False): one item per line, "," ending each but the last. */
+export function pyJsonDumpsIndent(value: unknown, indent = 2, level = 0): string {
+  const pad = (depth: number) => ' '.repeat(indent * depth);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    const items = value.map((item) => `${pad(level + 1)}${pyJsonDumpsIndent(item, indent, level + 1)}`);
+    return `[\n${items.join(',\n')}\n${pad(level)}]`;
+  }
+  if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return '{}';
+    const items = entries.map(([k, v]) => `${pad(level + 1)}${JSON.stringify(k)}: ${pyJsonDumpsIndent(v, indent, level + 1)}`);
+    return `{\n${items.join(',\n')}\n${pad(level)}}`;
+  }
+  return pyJsonDumps(value);
+}

@@ -1,6 +1,8 @@
 // DSPy's ChatAdapter.format: a system message that describes the fields and the
 // `[[ ## field ## ]]` layout, few-shot demos as user/assistant turns, then the real input.
 // Byte-for-byte the same text DSPy sends, so optimized programs see the prompt they were tuned on.
+// The JSONAdapter (render-json.ts) shares everything here but the structure section, the
+// assistant turns and the closing output requirements, as it does in DSPy (a ChatAdapter subclass).
 
 import type { ChatMessage } from '../lm/index.js';
 import { formatFieldValue } from './format-value.js';
@@ -13,33 +15,69 @@ export interface RenderOptions {
   demos?: readonly Demo[];
 }
 
-const STRUCTURE_INTRO = 'All interactions will be structured in the following way, with the appropriate values filled in.';
+/** The parts in which DSPy's adapters differ. */
+export interface AdapterFormat {
+  /** `format_field_structure`: how inputs and outputs are laid out. */
+  structure(sig: Signature): string;
+  /** `format_assistant_message_content`: a demo's outputs (`missing` for a field it lacks). */
+  assistant(sig: Signature, values: Record<string, unknown>, missing: string): string;
+  /** `user_message_output_requirements`: the closing line of the real request. */
+  requirements(sig: Signature): string;
+}
+
+export const STRUCTURE_INTRO = 'All interactions will be structured in the following way, with the appropriate values filled in.';
 const INCOMPLETE_DEMO_PREFIX = 'This is an example of the task, though some input or output fields are not supplied.';
 const NOT_SUPPLIED = 'Not supplied for this particular example. ';
 const COMPLETED = '[[ ## completed ## ]]';
 
+export const CHAT_FORMAT: AdapterFormat = {
+  structure: (sig) =>
+    pyStrip(
+      [
+        STRUCTURE_INTRO,
+        sections(sig.inputs.map((f) => [f.name, `{${f.name}}`])),
+        sections(sig.outputs.map((f) => [f.name, outputPlaceholder(f)])),
+        `${COMPLETED}\n`,
+      ].join('\n\n'),
+    ),
+  assistant: (sig, values, missing) => {
+    const body = sig.outputs.map((field) => {
+      const value = has(values, field.name) ? values[field.name] : missing;
+      return `[[ ## ${field.name} ## ]]\n${formatFieldValue(field, value)}`;
+    });
+    return `${pyStrip(body.join('\n\n'))}\n\n${COMPLETED}\n`;
+  },
+  requirements: outputRequirements,
+};
+
 export function renderChat(sig: Signature, inputs: Record<string, unknown>, options: RenderOptions = {}): ChatMessage[] {
-  return [
-    { role: 'system', content: formatSystemMessage(sig) },
-    ...formatDemos(sig, options.demos ?? []),
-    { role: 'user', content: formatUserMessage(sig, inputs, { mainRequest: true }) },
-  ];
+  return renderMessages(CHAT_FORMAT, sig, inputs, options);
 }
 
 export function formatSystemMessage(sig: Signature): string {
+  return formatSystemMessageWith(CHAT_FORMAT, sig);
+}
+
+/** Adapter.format: system message, demos, then the real input. */
+export function renderMessages(
+  format: AdapterFormat,
+  sig: Signature,
+  inputs: Record<string, unknown>,
+  options: RenderOptions = {},
+): ChatMessage[] {
+  return [
+    { role: 'system', content: formatSystemMessageWith(format, sig) },
+    ...formatDemos(format, sig, options.demos ?? []),
+    { role: 'user', content: formatUserMessage(sig, inputs, { requirements: format.requirements(sig) }) },
+  ];
+}
+
+function formatSystemMessageWith(format: AdapterFormat, sig: Signature): string {
   const description =
     `Your input fields are:\n${describeFields(sig.inputs)}\n` + `Your output fields are:\n${describeFields(sig.outputs)}`;
-  const structure = pyStrip(
-    [
-      STRUCTURE_INTRO,
-      sections(sig.inputs.map((f) => [f.name, `{${f.name}}`])),
-      sections(sig.outputs.map((f) => [f.name, outputPlaceholder(f)])),
-      `${COMPLETED}\n`,
-    ].join('\n\n'),
-  );
   // Each instruction line is indented by eight spaces, blank ones included.
   const objective = ['', ...pySplitLines(dedent(sig.instructions))].join(`\n${' '.repeat(8)}`);
-  return `${description}\n${structure}\nIn adhering to this structure, your objective is: ${objective}`;
+  return `${description}\n${format.structure(sig)}\nIn adhering to this structure, your objective is: ${objective}`;
 }
 
 function describeFields(fields: readonly Field[]): string {
@@ -50,36 +88,29 @@ function describeFields(fields: readonly Field[]): string {
   return pyStrip(lines.join('\n'));
 }
 
-function sections(pairs: [string, string][]): string {
+/** `[[ ## name ## ]]` sections, as ChatAdapter.format_field_with_value joins them. */
+export function sections(pairs: [string, string][]): string {
   return pyStrip(pairs.map(([name, text]) => `[[ ## ${name} ## ]]\n${text}`).join('\n\n'));
 }
 
 function formatUserMessage(
   sig: Signature,
   values: Record<string, unknown>,
-  { prefix = '', mainRequest = false }: { prefix?: string; mainRequest?: boolean },
+  { prefix = '', requirements }: { prefix?: string; requirements?: string },
 ): string {
   const parts = [prefix];
   for (const field of sig.inputs) {
     if (has(values, field.name)) parts.push(`[[ ## ${field.name} ## ]]\n${formatFieldValue(field, values[field.name])}`);
   }
-  if (mainRequest) parts.push(outputRequirements(sig));
+  if (requirements !== undefined) parts.push(requirements);
   return pyStrip(parts.join('\n\n'));
-}
-
-function formatAssistantMessage(sig: Signature, values: Record<string, unknown>, missing: string): string {
-  const body = sig.outputs.map((field) => {
-    const value = has(values, field.name) ? values[field.name] : missing;
-    return `[[ ## ${field.name} ## ]]\n${formatFieldValue(field, value)}`;
-  });
-  return `${pyStrip(body.join('\n\n'))}\n\n${COMPLETED}\n`;
 }
 
 /**
  * Complete demos (every field set) follow incomplete ones; an incomplete demo is kept only if
  * it has at least one input and one output, and is flagged as partial (Adapter.format_demos).
  */
-function formatDemos(sig: Signature, demos: readonly Demo[]): ChatMessage[] {
+function formatDemos(format: AdapterFormat, sig: Signature, demos: readonly Demo[]): ChatMessage[] {
   const all = [...sig.inputs, ...sig.outputs];
   const complete: Demo[] = [];
   const incomplete: Demo[] = [];
@@ -90,16 +121,16 @@ function formatDemos(sig: Signature, demos: readonly Demo[]): ChatMessage[] {
   return [
     ...incomplete.flatMap((demo): ChatMessage[] => [
       { role: 'user', content: formatUserMessage(sig, demo, { prefix: INCOMPLETE_DEMO_PREFIX }) },
-      { role: 'assistant', content: formatAssistantMessage(sig, demo, NOT_SUPPLIED) },
+      { role: 'assistant', content: format.assistant(sig, demo, NOT_SUPPLIED) },
     ]),
     ...complete.flatMap((demo): ChatMessage[] => [
       { role: 'user', content: formatUserMessage(sig, demo, {}) },
-      { role: 'assistant', content: formatAssistantMessage(sig, demo, NOT_SUPPLIED) },
+      { role: 'assistant', content: format.assistant(sig, demo, NOT_SUPPLIED) },
     ]),
   ];
 }
 
 // Python's `key in dict`; an undefined value counts as absent, as JSON has no such value.
-function has(values: Record<string, unknown>, key: string): boolean {
+export function has(values: Record<string, unknown>, key: string): boolean {
   return Object.hasOwn(values, key) && values[key] !== undefined;
 }

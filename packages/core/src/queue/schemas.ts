@@ -2,6 +2,7 @@
 // truth for a result. No secret ever goes into job data.
 import { z } from 'zod';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../program/json-depth.js';
+import { ADAPTERS } from '../program/predict.js';
 import { CACHE_LEVELS } from '../telemetry/metrics.js';
 
 export const SamplingParamsSchema = z
@@ -28,6 +29,10 @@ export const PredictionJobDataSchema = z
     signature: z.string(),
     instructions: z.string().optional(),
     demos: z.array(z.record(z.string(), z.unknown())).default([]),
+    /** DSPy's adapter: "chat" (default; a reply that does not parse is asked again as JSON) or "json". */
+    adapter: z.enum(ADAPTERS).optional(),
+    /** A saved program's field prefixes and descriptions (DSPy's signature state), inputs then outputs. */
+    fields: z.array(z.object({ prefix: z.string().optional(), description: z.string().optional() }).strict()).max(128).optional(),
     inputs: z.record(z.string(), z.unknown()),
     route: z.string(),
     model: z.string(),
@@ -40,6 +45,12 @@ export const PredictionJobDataSchema = z
     priority: z.enum(['interactive', 'batch']).default('interactive'),
     fallback: z.record(z.string(), z.unknown()).optional(),
     variant: z.string().nullable().default(null),
+    /** The experiment that assigned `variant`. */
+    experiment: z.string().optional(),
+    /** A shadow run of another prediction (`control_id`): in the background, never returned to a caller. */
+    shadow: z.object({ experiment: z.string(), control_id: z.string() }).strict().optional(),
+    /** The id of this prediction's shadow run, whose outputs are compared with this one's. */
+    shadow_id: z.string().optional(),
     /** Hash of the request body, so a reused Idempotency-Key with another body is caught. */
     request_hash: z.string().optional(),
     created_at: z.number(),

@@ -16,6 +16,8 @@ export const HTTP_ROUTES = ['predictions', 'prediction', 'webhooks', 'chat', 'mo
 export const WEBHOOK_DELIVERY_RESULTS = ['delivered', 'dead_letter'] as const;
 export const WEBHOOK_DEAD_LETTER_REASONS = ['exhausted', 'not_retryable'] as const;
 export { ATTEMPT_OUTCOMES as WEBHOOK_ATTEMPT_OUTCOMES, WEBHOOK_EVENT_TYPES };
+/** Distinct experiment label values one process reports (experiment_store.max_experiments defaults to it). */
+export const EXPERIMENT_LABEL_LIMIT = 32;
 
 export interface Metrics {
   registry: Registry;
@@ -37,16 +39,25 @@ export interface Metrics {
   budgetSoftLimit: Counter<'budget' | 'window'>;
   budgetRefusals: Counter<'budget' | 'window' | 'outcome'>;
   lmCallDuration: Histogram<'route' | 'outcome'>;
+  /** ChatAdapter replies that did not parse and were asked again as JSON (DSPy's JSONAdapter fallback). */
+  adapterFallbacks: Counter<'route'>;
   httpRequests: Counter<'route' | 'method' | 'status_class'>;
   /** The queues whose depth and backlog age this process reports (read on each scrape). */
   queues: QueueWatch;
   queueJobs: Gauge<'queue' | 'state'>;
   queueOldestWaiting: Gauge<'queue'>;
-  /** Experiment variants (label capped by `variantLabel`, see VARIANT_LABEL_LIMIT). */
+  /** Experiment variants (label capped by `variantLabel`, see VARIANT_LABEL_LIMIT); experiments by `experimentLabel`. */
   variantLabel: BoundedLabel;
-  variantPredictions: Counter<'variant' | 'status'>;
-  variantDuration: Histogram<'variant'>;
-  variantCostUsd: Counter<'variant'>;
+  experimentLabel: BoundedLabel;
+  variantPredictions: Counter<'experiment' | 'variant' | 'status'>;
+  variantDuration: Histogram<'experiment' | 'variant'>;
+  variantCostUsd: Counter<'experiment' | 'variant'>;
+  /** Producer: variants handed out, and requests a paused variant's subjects sent to the control. */
+  experimentAssignments: Counter<'experiment' | 'variant' | 'outcome'>;
+  guardrailPauses: Counter<'experiment' | 'variant' | 'reason'>;
+  shadowPredictions: Counter<'experiment' | 'status'>;
+  shadowCostUsd: Counter<'experiment'>;
+  shadowComparisons: Counter<'experiment' | 'match'>;
   /** Webhook events created, by type (a repeat of the same event counts again; it is delivered once). */
   webhookEvents: Counter<'type'>;
   /** Deliveries finished: delivered, or dead-lettered (given up). */
@@ -74,23 +85,54 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
       },
     }),
     variantLabel: new BoundedLabel(VARIANT_LABEL_LIMIT),
+    experimentLabel: new BoundedLabel(EXPERIMENT_LABEL_LIMIT),
     variantPredictions: new Counter({
       name: 'dspy_variant_predictions_total',
-      help: 'Predictions of experiment variants, by variant and status (only jobs with a variant)',
-      labelNames: ['variant', 'status'],
+      help: 'Predictions of experiment variants, by experiment, variant and status (only jobs with a variant)',
+      labelNames: ['experiment', 'variant', 'status'],
       registers,
     }),
     variantDuration: new Histogram({
       name: 'dspy_variant_prediction_duration_seconds',
-      help: 'Prediction time of experiment variants, by variant',
-      labelNames: ['variant'],
+      help: 'Prediction time of experiment variants, by experiment and variant',
+      labelNames: ['experiment', 'variant'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
     variantCostUsd: new Counter({
       name: 'dspy_variant_cost_usd_total',
-      help: 'USD spent on predictions of experiment variants, by variant',
-      labelNames: ['variant'],
+      help: 'USD spent on predictions of experiment variants, by experiment and variant',
+      labelNames: ['experiment', 'variant'],
+      registers,
+    }),
+    experimentAssignments: new Counter({
+      name: 'dspy_experiment_assignments_total',
+      help: 'Requests assigned a variant at the producer; outcome "paused": the subject\'s variant is paused, the control served it',
+      labelNames: ['experiment', 'variant', 'outcome'],
+      registers,
+    }),
+    guardrailPauses: new Counter({
+      name: 'dspy_experiment_guardrail_pauses_total',
+      help: 'Variants a guardrail paused (counted once, by the process that paused it), by reason (error_rate, cost)',
+      labelNames: ['experiment', 'variant', 'reason'],
+      registers,
+    }),
+    shadowPredictions: new Counter({
+      name: 'dspy_shadow_predictions_total',
+      help: 'Shadow runs finished, by experiment and status (succeeded, failed, skipped: the daily cap was spent)',
+      labelNames: ['experiment', 'status'],
+      registers,
+    }),
+    shadowCostUsd: new Counter({
+      name: 'dspy_shadow_cost_usd_total',
+      help: 'USD spent on shadow runs, by experiment',
+      labelNames: ['experiment'],
+      registers,
+    }),
+    shadowComparisons: new Counter({
+      name: 'dspy_shadow_comparisons_total',
+      help: 'Shadow outputs compared with the control, by match (exact, normalized: only after normalising text, none)',
+      labelNames: ['experiment', 'match'],
       registers,
     }),
     queueOldestWaiting: new Gauge({
@@ -214,6 +256,12 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
       help: 'Webhook delivery attempt latency (to the response headers, or the failure), by outcome',
       labelNames: ['outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    adapterFallbacks: new Counter({
+      name: 'dspy_adapter_fallbacks_total',
+      help: 'ChatAdapter replies that did not parse and were asked again in JSONAdapter format, by route',
+      labelNames: ['route'],
       registers,
     }),
     httpRequests: new Counter({
