@@ -4,9 +4,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import OpenAI from 'openai';
-import { createLogger, createMetrics, createQueueConnection, loadConfig, type Config } from '@predictq/core';
+import { createLogger, createMetrics, createQueueConnection, loadConfig, type Config, type RedisConnection } from '@predictq/core';
 import { startSim } from '@predictq/lm-sim';
 import { createApp, type ProducerApp } from '@predictq/producer';
 import { createWorker, type PredictqWorker } from '@predictq/worker';
@@ -20,7 +19,7 @@ const QUESTION = 'What is the capital of France?';
 
 interface Fixture {
   sim: Awaited<ReturnType<typeof startSim>>;
-  connection: Redis;
+  connection: RedisConnection;
   apps: ProducerApp[];
   servers: Server[];
   worker: PredictqWorker;

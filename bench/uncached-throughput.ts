@@ -2,7 +2,6 @@
 // worker that calls the same simulator with the openai client and nothing else.
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import {
   createLogger,
@@ -11,6 +10,7 @@ import {
   loadConfig,
   queuePrefix,
   type Config,
+  type RedisConnection,
 } from '@predictq/core';
 import { startSim } from '@predictq/lm-sim';
 import { createWorker } from '@predictq/worker';
@@ -43,7 +43,7 @@ async function drain(events: QueueEvents, total: number, enqueue: () => Promise<
 /** `latencyMs`: the simulator's latency per call (0 isolates predictq's own overhead). */
 export function uncachedThroughput(redisUrl: string, latencyMs = 0): BenchCase {
   let sim: Awaited<ReturnType<typeof startSim>>;
-  let connection: Redis;
+  let connection: RedisConnection;
   let config: Config;
   const prefix = `bench${randomUUID().slice(0, 6)}`;
   let run = 0;

@@ -4,7 +4,6 @@
 // should stay near 1: a slow receiver holds delivery slots, never prediction slots.
 import { randomUUID } from 'node:crypto';
 import { Queue, type QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   WEBHOOK_QUEUE,
   createLogger,
@@ -13,6 +12,7 @@ import {
   loadConfig,
   queuePrefix,
   type Config,
+  type RedisConnection,
 } from '@predictq/core';
 import { startSim } from '@predictq/lm-sim';
 import { createWorker } from '@predictq/worker';
@@ -47,7 +47,7 @@ async function drain(events: QueueEvents, total: number, enqueue: () => Promise<
 /** `baseline`: "none" (no callbacks) or "instant" (callbacks to a receiver that answers at once). */
 export function webhookThroughput(redisUrl: string, baseline: 'none' | 'instant', latencyMs = 0): BenchCase {
   let sim: Awaited<ReturnType<typeof startSim>>;
-  let connection: Redis;
+  let connection: RedisConnection;
   let config: Config;
   let slow: Receiver;
   let fast: Receiver;

@@ -1,45 +1,53 @@
 #!/usr/bin/env node
 // `npm start`: the whole predictq stack on one machine. Reads the configuration the apps will
-// read; uses its Redis when it answers, else starts a private redis-server; starts the LM
-// simulator when a route points at it; then the producer and PREDICTQ_WORKERS workers.
-// A worker that exits leaves the rest serving; the essential processes (the private
-// redis-server, the simulator, the producer) exiting stops the stack. Ctrl-C stops everything.
+// read; uses its Redis (or Redis Cluster) when it answers, else starts a private redis-server;
+// starts the LM simulator when a route points at it; then the producer, and the workers under
+// the supervisor (apps/worker/src/supervisor): a fixed PREDICTQ_WORKERS, or autoscaling
+// (PREDICTQ_WORKERS=auto, or `autoscale` in the config). A worker that dies is restarted with
+// backoff (up to a crash-loop limit); the essential processes (the private redis-server, the
+// simulator, the producer) exiting stops the stack. SIGTERM or Ctrl-C drains everything: the
+// workers and the producer get shutdown_timeout_ms to finish their jobs, then the simulator and
+// Redis they needed until then are stopped. A second Ctrl-C kills everything at once.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env };
-const children = [];
+/** The producer, simulator and private redis-server: any of them exiting stops the stack. */
+const essentials = [];
 const say = (msg) => console.log(`[predictq] ${msg}`);
+const shout = (msg) => console.error(`[predictq] ${msg}`);
+/** Time a child has beyond its own shutdown deadline before it is killed. */
+const STOP_MARGIN_MS = 5000;
 /** As the apps' own start scripts: without a cap, V8 lets garbage grow toward a quarter of the machine's memory. */
 const HEAP_CAP = '--max-old-space-size=1024';
 
 /** A bad setting found before anything started: the message, exit 2 (as the apps do). */
 function refuse(msg) {
-  console.error(`[predictq] ${msg}`);
+  shout(msg);
   process.exit(2);
 }
 
 function fail(msg) {
-  console.error(`[predictq] ${msg}`);
-  stopAll(1);
+  shout(msg);
+  void stopAll(1);
 }
 
-async function loadCore() {
+async function load(path, what) {
   try {
-    return await import('../packages/core/dist/index.js');
+    return await import(path);
   } catch (err) {
-    if (err?.code === 'ERR_MODULE_NOT_FOUND') refuse('packages/core is not built: run `npm run build` first (`npm start` does)');
+    if (err?.code === 'ERR_MODULE_NOT_FOUND') refuse(`${what} is not built: run \`npm run build\` first (\`npm start\` does)`);
     throw err;
   }
 }
 
 async function redisAnswers(url) {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  // createFastConnection makes a Cluster client when the URL lists several seeds.
+  const client = createFastConnection(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -52,9 +60,9 @@ async function redisAnswers(url) {
   }
 }
 
-const workerProcesses = [];
+const isRunning = (child) => child.exitCode === null && child.signalCode === null;
 
-function start(name, command, args, { env: extraEnv = {}, essential = true } = {}) {
+function startEssential(name, command, args, extraEnv = {}) {
   if (stopping) return undefined;
   const child = spawn(command, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'inherit', 'inherit'] });
   say(`started ${name} (pid ${child.pid})`);
@@ -62,19 +70,20 @@ function start(name, command, args, { env: extraEnv = {}, essential = true } = {
     if (!stopping) fail(`${name} could not run: ${err.message}; stopping the stack`);
   });
   child.on('exit', (code, signal) => {
-    if (stopping) return;
-    const how = signal ?? code;
-    if (essential) return fail(`${name} exited (${how}); stopping the stack`);
-    // No restarts here: a lost worker is reported, and the queue keeps its jobs for the others.
-    const left = workerProcesses.filter(isRunning).length;
-    if (left > 0) say(`${name} exited (${how}); the producer and the other workers keep running`);
-    else console.error(`[predictq] ${name} exited (${how}); NO WORKER IS LEFT: the producer keeps accepting predictions, but they stay queued until a worker runs (restart \`npm start\` to get workers back)`);
+    if (!stopping) fail(`${name} exited (${signal ?? code}); stopping the stack`);
   });
-  children.push(child);
+  essentials.push(child);
   return child;
 }
 
-const isRunning = (child) => child.exitCode === null && child.signalCode === null;
+/** SIGTERM, then SIGKILL after `deadlineMs`; resolves when it has exited. */
+function stopChild(child, deadlineMs) {
+  if (!child || !isRunning(child)) return Promise.resolve();
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+  return exited.finally(() => clearTimeout(timer));
+}
 
 async function waitFor(url, what, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
@@ -91,40 +100,67 @@ async function waitFor(url, what, timeoutMs = 20_000) {
 }
 
 let stopping = false;
-function stopAll(code = 0) {
+let supervisor;
+let producer;
+let supervisorRedis;
+let shutdownMs = 25_000;
+
+async function stopAll(code = 0) {
   if (stopping) return;
   stopping = true;
-  for (const child of [...children].reverse()) if (isRunning(child)) child.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 3000).unref();
-  Promise.all(children.map((c) => (isRunning(c) ? new Promise((r) => c.once('exit', r)) : null))).then(() => process.exit(code));
+  const deadline = shutdownMs + STOP_MARGIN_MS;
+  say(`stopping: the producer and the workers finish their jobs (up to ${shutdownMs} ms)`);
+  // The simulator and Redis stay up until the workers have drained: their jobs need them.
+  await Promise.all([supervisor?.stop(deadline), stopChild(producer, deadline)]);
+  supervisorRedis?.disconnect();
+  await Promise.all(essentials.filter((c) => c !== producer).reverse().map((c) => stopChild(c, STOP_MARGIN_MS)));
+  say('stopped');
+  process.exit(code);
 }
-process.on('SIGINT', () => stopAll(0));
-process.on('SIGTERM', () => stopAll(0));
+
+let signals = 0;
+function onSignal() {
+  signals += 1;
+  if (signals === 1) return void stopAll(0);
+  // Asked twice: do not wait for anyone.
+  shout('stopping now: killing every process');
+  for (const child of essentials) if (isRunning(child)) child.kill('SIGKILL');
+  for (const w of supervisor?.status().workers ?? []) if (w.pid) process.kill(w.pid, 'SIGKILL');
+  process.exit(1);
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 // 0. The configuration, exactly as the apps will load it, so a bad one stops us first.
-const { ConfigError, SIM_MODEL, loadConfig } = await loadCore();
+const core = await load('../packages/core/dist/index.js', 'packages/core');
+const { ConfigError, SIM_MODEL, RouteLoads, SupervisorStatusStore, createFastConnection, loadConfig, parseRedisAddress, predictionQueueName, queuePrefix } =
+  core;
+const { Supervisor, WorkerPool, workerPlan } = await load('../apps/worker/dist/supervisor/index.js', 'apps/worker');
+const { Queue } = await import('bullmq');
 let config;
+let plan;
 try {
   config = loadConfig(env);
+  plan = workerPlan(config, env.PREDICTQ_WORKERS);
 } catch (err) {
   if (err instanceof ConfigError) refuse(err.message);
   throw err;
 }
-const workers = Number(env.PREDICTQ_WORKERS || '1');
-if (!Number.isInteger(workers) || workers < 1 || workers > 64) refuse('PREDICTQ_WORKERS must be a whole number from 1 to 64');
+shutdownMs = config.shutdown_timeout_ms;
 
 // 1. Redis
 const redisUrl = config.redis_url;
 if (await redisAnswers(redisUrl)) {
   say(`using Redis at ${redisUrl}`);
 } else {
+  if (parseRedisAddress(redisUrl).cluster) refuse(`the Redis Cluster at ${redisUrl} does not answer: start it, or set REDIS_URL to one Redis`);
   if (spawnSync('redis-server', ['--version']).error) {
     refuse(`Redis at ${redisUrl} does not answer and redis-server is not installed: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL`);
   }
   const port = new URL(redisUrl).port || '6379';
   const dir = join(root, '.predictq', 'redis');
   mkdirSync(dir, { recursive: true });
-  start('redis-server', 'redis-server', ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '']);
+  startEssential('redis-server', 'redis-server', ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '']);
   const deadline = Date.now() + 10_000;
   while (!stopping && !(await redisAnswers(`redis://127.0.0.1:${port}`))) {
     if (Date.now() > deadline) fail('the private redis-server did not start');
@@ -150,7 +186,7 @@ const isSimUrl = (baseUrl) => {
 const simRoutes = config.routes.filter((r) => isSimUrl(r.base_url));
 for (const route of config.routes) say(`LM route ${route.name} (${route.model}): ${route.base_url}${simRoutes.includes(route) ? ' (the LM simulator)' : ''}`);
 if (simRoutes.length > 0) {
-  start('lm-sim', process.execPath, ['apps/lm-sim/dist/main.js'], { env: { LM_SIM_PORT: String(simPort) } });
+  startEssential('lm-sim', process.execPath, ['apps/lm-sim/dist/main.js'], { LM_SIM_PORT: String(simPort) });
   await waitFor(`${simUrl}/models`, 'the LM simulator');
   const fallback = simRoutes.length === 1 && config.routes.length === 1 && simRoutes[0].name === 'default' && simRoutes[0].model === SIM_MODEL && !env.OPENAI_BASE_URL;
   const why = fallback
@@ -171,21 +207,57 @@ if (!env.PREDICTQ_WEBHOOK_SECRET && config.webhooks.secret_env === 'PREDICTQ_WEB
   say(`PREDICTQ_WEBHOOK_SECRET is not set: generated ${env.PREDICTQ_WEBHOOK_SECRET} for this run (receivers verify callbacks with it)`);
 }
 
-// 4. Producer and workers
+// 4. The producer, and the workers under the supervisor
 const port = config.port;
-start('producer', process.execPath, [HEAP_CAP, 'apps/producer/dist/main.js'], { env: { PORT: String(port) } });
+producer = startEssential('producer', process.execPath, [HEAP_CAP, 'apps/producer/dist/main.js'], { PORT: String(port) });
 const metricsBase = config.worker_metrics_port;
-for (let i = 0; i < workers; i++) {
-  const metricsPort = metricsBase === 0 ? 0 : metricsBase + i;
-  const worker = start(`worker ${i + 1}`, process.execPath, [HEAP_CAP, 'apps/worker/dist/main.js'], { env: { WORKER_METRICS_PORT: String(metricsPort) }, essential: false });
-  if (worker) workerProcesses.push(worker);
+const maxWorkers = plan.mode === 'auto' ? plan.settings.max : plan.workers;
+/** A worker process for slot `slot`: its metrics port is the base port + slot - 1. */
+function spawnWorker(slot) {
+  const metricsPort = metricsBase === 0 ? 0 : metricsBase + slot - 1;
+  const child = spawn(process.execPath, [HEAP_CAP, 'apps/worker/dist/main.js'], {
+    cwd: root,
+    env: { ...env, WORKER_METRICS_PORT: String(metricsPort) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  let listener;
+  let done = false;
+  const exited = (code, signal) => {
+    if (done) return;
+    done = true;
+    listener?.(code, signal);
+  };
+  child.once('exit', exited);
+  child.once('error', (err) => {
+    shout(`worker ${slot} could not run: ${err.message}`);
+    exited(null, null);
+  });
+  return { pid: child.pid, kill: (signal) => isRunning(child) && child.kill(signal), onExit: (l) => (listener = l) };
+}
+if (!stopping) {
+  supervisorRedis = createFastConnection(env.REDIS_URL ?? redisUrl, { enableOfflineQueue: true });
+  supervisorRedis.on('error', () => {});
+  const queues = config.routes.map((r) => new Queue(predictionQueueName(r.name), { connection: supervisorRedis, prefix: queuePrefix(config.key_prefix) }));
+  for (const q of queues) q.on('error', () => {});
+  const loads = new RouteLoads({ config, redis: supervisorRedis, queues });
+  const status = new SupervisorStatusStore(supervisorRedis, config.key_prefix);
+  const log = (level, message) => (level === 'info' ? say(message) : shout(message));
+  const pool = new WorkerPool({ spawn: spawnWorker, log, drainTimeoutMs: config.shutdown_timeout_ms + STOP_MARGIN_MS });
+  supervisor = new Supervisor({ pool, plan, log, readLoads: () => loads.read(), publish: (s, ttlMs) => status.write(s, ttlMs) });
+  if (plan.mode === 'auto') {
+    const a = plan.settings;
+    say(`workers: autoscaling between ${a.min} and ${a.max} (every ${a.interval_ms} ms; scale-down after ${a.scale_down_delay_ms} ms)`);
+  }
+  supervisor.start();
 }
 await waitFor(`http://127.0.0.1:${port}/ready`, 'the producer');
 
 if (!stopping) {
+  const ports = metricsBase === 0 ? 'any free port' : `port ${metricsBase}${maxWorkers > 1 ? `..${metricsBase + maxWorkers - 1}` : ''}`;
   say('ready:');
   say(`  API          http://127.0.0.1:${port}/v1/predictions`);
   say(`  bull-board   http://127.0.0.1:${port}/admin/queues  (any user name, password: the admin key)`);
-  say(`  metrics      http://127.0.0.1:${port}/metrics, workers on port ${metricsBase}${workers > 1 ? `..${metricsBase + workers - 1}` : ''}`);
+  say(`  metrics      http://127.0.0.1:${port}/metrics, workers on ${ports}`);
+  say(`  workers      ${plan.mode === 'auto' ? `autoscaled ${plan.settings.min}..${plan.settings.max}` : plan.workers}; GET /admin/stats shows them (section autoscale)`);
   say(`  try:  curl -s localhost:${port}/v1/predictions -H 'Prefer: wait=10' -d '{"signature":"question -> answer","inputs":{"question":"What is the capital of France?"}}'`);
 }

@@ -1,82 +1,22 @@
-// `npm start` (scripts/start.mjs, running the built apps) as a real process: a worker that dies
-// leaves the producer and the other workers serving, the simulator runs whenever a route
-// points at it, and start-up errors name the setting instead of stopping the stack.
+// `npm start` (scripts/start.mjs, running the built apps) as a real process: the simulator runs
+// whenever a route points at it; a worker killed with kill -9 under load is restarted while the
+// producer keeps answering and no prediction is lost; SIGTERM lets running jobs finish before
+// anything stops; start-up errors name the setting instead of stopping the stack.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { Queue } from 'bullmq';
+import { createQueueConnection, predictionQueueName, queuePrefix } from '@predictq/core';
+import { ADMIN, isAlive, simFaults, simRequests, startEmbeddedStack, type EmbeddedStack } from './utils/embedded-stack.js';
 import { request, until } from './utils/http.js';
-import { freePortRun, holdPort, type HeldPort } from './utils/ports.js';
-import { startNode, type AppProcess } from './utils/processes.js';
-import { freePort } from './utils/redis-server.js';
-
-interface EmbeddedStack {
-  proc: AppProcess;
-  url: string;
-  env: Record<string, string>;
-  /** The pid start.mjs printed for a child, e.g. `worker 2`. */
-  pid(name: string): number;
-  stop(): Promise<void>;
-}
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** Kills a child start.mjs left behind, only if the pid still runs one of our apps. */
-function killLeftover(pid: number) {
-  let cmdline = '';
-  try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return; // gone
-  }
-  if (/apps\/[a-z-]+\/dist\/main\.js/.test(cmdline)) process.kill(pid, 'SIGKILL');
-}
-
-async function startEmbeddedStack(env: Record<string, string> = {}): Promise<EmbeddedStack> {
-  const port = await freePort();
-  const fullEnv: Record<string, string> = {
-    REDIS_URL: inject('redisUrl'),
-    PREDICTQ_KEY_PREFIX: `t${randomUUID().slice(0, 8)}`,
-    PORT: String(port),
-    LM_SIM_PORT: String(await freePort()),
-    WORKER_METRICS_PORT: String(await freePortRun(2)),
-    PREDICTQ_WORKERS: '2',
-    PREDICTQ_ADMIN_KEY: 'test-admin-key',
-    OPENAI_BASE_URL: '',
-    PREDICTQ_CONFIG: '',
-    LOG_LEVEL: 'info',
-    ...env,
-  };
-  const proc = startNode('start.mjs', ['scripts/start.mjs'], fullEnv);
-  const pid = (name: string) => {
-    const line = proc.lines.find((l) => l.startsWith(`[predictq] started ${name} (pid `));
-    const found = line && /\(pid (\d+)\)/.exec(line)?.[1];
-    if (!found) throw new Error(`start.mjs printed no pid for ${name}`);
-    return Number(found);
-  };
-  const stop = async () => {
-    const pids = proc.lines.flatMap((l) => /^\[predictq\] started .+ \(pid (\d+)\)$/.exec(l)?.[1] ?? []).map(Number);
-    const exited = proc.stop('SIGTERM');
-    const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-    for (const child of pids) killLeftover(child);
-  };
-  return { proc, url: `http://127.0.0.1:${port}`, env: fullEnv, pid, stop };
-}
+import { holdPort, freePortRun, type HeldPort } from './utils/ports.js';
 
 /** A prediction no cache can answer, so a worker has to run it. */
-function predict(url: string) {
+function predict(url: string, wait = 20) {
   return request(`${url}/v1/predictions`, {
-    headers: { Prefer: 'wait=20' },
+    headers: wait > 0 ? { Prefer: `wait=${wait}` } : {},
     body: { signature: 'question -> answer', inputs: { question: `who serves this? ${randomUUID()}` } },
   });
 }
@@ -86,19 +26,21 @@ async function workersReady(stack: EmbeddedStack, count: number) {
   await until(async () => stack.proc.lines.filter((l) => l.includes('worker ready')).length >= count);
 }
 
+async function queueCounts(stack: EmbeddedStack): Promise<Record<string, number>> {
+  return (await request(`${stack.url}/admin/stats`, { headers: ADMIN })).body.queues['predict.default'];
+}
+
 describe('npm start with a config file without routes, and two workers', () => {
+  const SHUTDOWN_MS = 8000;
   let stack: EmbeddedStack;
-  let dir: string;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'predictq-embedded-'));
-    const configPath = join(dir, 'config.json');
-    writeFileSync(configPath, JSON.stringify({ queue: { lock_duration_ms: 3000, stalled_interval_ms: 1000 }, shutdown_timeout_ms: 2000 }));
-    stack = await startEmbeddedStack({ PREDICTQ_CONFIG: configPath });
+    stack = await startEmbeddedStack({
+      config: { queue: { lock_duration_ms: 3000, stalled_interval_ms: 1000 }, shutdown_timeout_ms: SHUTDOWN_MS },
+    });
     await workersReady(stack, 2);
   });
   afterAll(async () => {
     await stack?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('starts the simulator the default route points at, and a prediction succeeds', async () => {
@@ -108,30 +50,91 @@ describe('npm start with a config file without routes, and two workers', () => {
     expect(stack.proc.lines.some((l) => l.startsWith('[predictq] started lm-sim (pid '))).toBe(true);
   });
 
-  it('keeps serving after kill -9 of one worker', async () => {
-    const killed = stack.pid('worker 1');
-    process.kill(killed, 'SIGKILL');
-    await stack.proc.waitForLine(/^\[predictq\] worker 1 exited \(SIGKILL\); the producer and the other workers keep running$/);
-    expect(isAlive(killed)).toBe(false);
+  it('restarts a worker killed with kill -9 under load; the producer never stops answering and no prediction is lost', async () => {
+    await simFaults(stack, { latency_ms: 300 });
+    // The producer is asked for its health all along; every answer must be a 200.
+    const health = { ok: 0, failed: 0 };
+    let probing = true;
+    const prober = (async () => {
+      while (probing) {
+        const res = await fetch(`${stack.url}/health`).catch(() => undefined);
+        if (res?.status === 200) health.ok += 1;
+        else health.failed += 1;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+    const ids: string[] = [];
+    const submit = async (count: number) => {
+      for (let i = 0; i < count; i += 25) {
+        const batch = await Promise.all(Array.from({ length: 25 }, () => predict(stack.url, 0)));
+        for (const res of batch) {
+          expect(res.status).toBe(202);
+          ids.push(res.body.id);
+        }
+      }
+    };
+    const before = await queueCounts(stack);
+    try {
+      await submit(150);
+      // Kill worker 1 while it runs jobs.
+      await until(async () => (await queueCounts(stack)).active! > 4, 10_000, 50);
+      const killed = stack.pid('worker 1');
+      process.kill(killed, 'SIGKILL');
+      await stack.proc.waitForLine(/^\[predictq\] worker 1 exited \(SIGKILL\); restarting it in 1000 ms\. The producer and 1 other worker keep running\.$/);
+      await submit(150);
+      await until(async () => stack.pid('worker 1') !== killed, 10_000);
+      expect(isAlive(killed)).toBe(false);
+      await until(async () => stack.proc.lines.filter((l) => l.includes('worker ready')).length >= 3, 20_000);
+      const counts = await until(async () => {
+        const c = await queueCounts(stack);
+        return c.completed! + c.failed! - before.completed! - before.failed! >= ids.length ? c : undefined;
+      }, 60_000, 250);
+      expect(counts.failed).toBe(before.failed);
+    } finally {
+      probing = false;
+      await prober;
+      await simFaults(stack, { latency_ms: 0 });
+    }
+    // 300 accepted, 300 succeeded: the killed worker's jobs ran again on another worker.
+    const statuses = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += 50) {
+      const reads = await Promise.all(ids.slice(i, i + 50).map((id) => request(`${stack.url}/v1/predictions/${id}`)));
+      for (const r of reads) statuses.set(r.body.status, (statuses.get(r.body.status) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(statuses)).toEqual({ succeeded: 300 });
+    expect(health.failed).toBe(0);
+    expect(health.ok).toBeGreaterThan(20);
+    expect(await simRequests(stack)).toBeGreaterThanOrEqual(300);
     expect(stack.proc.child.exitCode).toBeNull();
+    console.log(`kill -9 under load: ${health.ok} health checks answered 200 (0 failed), 300/300 predictions succeeded, ${await simRequests(stack)} LM calls`);
+  }, 120_000);
 
-    // Only worker 2 is left to run it.
-    const res = await predict(stack.url);
-    expect(res.status).toBe(200);
-    expect(res.body.status).toBe('succeeded');
-    expect(res.body.cache.hit).toBe(false);
-  });
-
-  it('keeps the producer up, and says so, when the last worker is gone', async () => {
-    process.kill(stack.pid('worker 2'), 'SIGKILL');
-    await stack.proc.waitForLine(/^\[predictq\] worker 2 exited \(SIGKILL\); NO WORKER IS LEFT/);
-    expect((await request(`${stack.url}/health`)).status).toBe(200);
-    const queued = await request(`${stack.url}/v1/predictions`, {
-      body: { signature: 'question -> answer', inputs: { question: `nobody serves this ${randomUUID()}` } },
-    });
-    expect(queued.status).toBe(202);
-    expect(stack.proc.child.exitCode).toBeNull();
-  });
+  it('on SIGTERM lets a running prediction finish (longer than the old 3 s give-up), then stops everything', async () => {
+    await simFaults(stack, { latency_ms: 5000 });
+    const created = await predict(stack.url, 0);
+    await until(async () => (await request(`${stack.url}/v1/predictions/${created.body.id}`)).body.status === 'running', 10_000, 50);
+    const pids = stack.pids();
+    const started = Date.now();
+    stack.proc.child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => stack.proc.child.once('exit', resolve));
+    const took = Date.now() - started;
+    expect(code).toBe(0);
+    expect(took).toBeLessThan(SHUTDOWN_MS + 5000);
+    expect(stack.proc.lines).toContain(`[predictq] stopping: the producer and the workers finish their jobs (up to ${SHUTDOWN_MS} ms)`);
+    for (const pid of pids) expect(isAlive(pid), `pid ${pid}`).toBe(false);
+    // The job finished and kept its result (read from Redis: the stack is gone).
+    const connection = createQueueConnection(inject('redisUrl'));
+    const queue = new Queue(predictionQueueName('default'), { connection, prefix: queuePrefix(stack.keyPrefix) });
+    try {
+      const job = await queue.getJob(created.body.id);
+      expect(await job!.getState()).toBe('completed');
+      expect(job!.returnvalue.outputs.answer).toEqual(expect.any(String));
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+    console.log(`SIGTERM with a 5 s prediction running: it completed, and the stack exited 0 after ${took} ms`);
+  }, 30_000);
 });
 
 describe('npm start with a worker metrics port already taken', () => {
@@ -140,7 +143,7 @@ describe('npm start with a worker metrics port already taken', () => {
   beforeAll(async () => {
     // Worker 1 gets the held port, worker 2 the free one after it.
     held = await holdPort(await freePortRun(2));
-    stack = await startEmbeddedStack({ WORKER_METRICS_PORT: String(held.port) });
+    stack = await startEmbeddedStack({ env: { WORKER_METRICS_PORT: String(held.port) } });
     await workersReady(stack, 1);
   });
   afterAll(async () => {
@@ -148,31 +151,43 @@ describe('npm start with a worker metrics port already taken', () => {
     await held?.release();
   });
 
-  it('stops that worker with a message naming WORKER_METRICS_PORT, and the rest keep serving', async () => {
+  it('stops that worker with a message naming WORKER_METRICS_PORT, does not restart it, and the rest keep serving', async () => {
     await stack.proc.waitForLine(new RegExp(`^predictq worker: WORKER_METRICS_PORT ${held.port} is already in use; set WORKER_METRICS_PORT `));
-    await stack.proc.waitForLine(/^\[predictq\] worker 1 exited \(2\); the producer and the other workers keep running$/);
+    await stack.proc.waitForLine(
+      /^\[predictq\] worker 1 exited \(2\): a setting is wrong \(see its message above\); not restarting it\. The producer and 1 other worker keep running\.$/,
+    );
     const res = await predict(stack.url);
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('succeeded');
+    expect(stack.proc.lines.filter((l) => l.startsWith('[predictq] started worker 1 '))).toHaveLength(1);
     expect(stack.proc.child.exitCode).toBeNull();
   });
 });
 
-describe('npm start with a bad config file', () => {
-  it('exits 2 with the config error, before starting anything', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'predictq-embedded-'));
-    const configPath = join(dir, 'config.json');
-    writeFileSync(configPath, '{"routes": [');
-    const stack = await startEmbeddedStack({ PREDICTQ_CONFIG: configPath });
-    // Runs even when the test times out waiting for an exit that never comes.
-    onTestFinished(async () => {
-      await stack.stop();
-      rmSync(dir, { recursive: true, force: true });
+describe('npm start with a bad setting', () => {
+  for (const [name, env, message] of [
+    ['a config file that is not JSON', { config: '{"routes": [' }, /^\[predictq\] PREDICTQ_CONFIG: .* is not a JSON object/m],
+    ['a bad PREDICTQ_WORKERS', { env: { PREDICTQ_WORKERS: 'lots' } }, /^\[predictq\] PREDICTQ_WORKERS must be "auto" or a whole number from 1 to 64, got "lots"$/m],
+  ] as const) {
+    it(`exits 2 with the message for ${name}, before starting anything`, async () => {
+      const stack = await startEmbeddedStack(
+        'config' in env ? { env: { PREDICTQ_CONFIG: writeRaw(env.config) } } : { env: env.env },
+      );
+      // Runs even when the test times out waiting for an exit that never comes.
+      onTestFinished(() => stack.stop());
+      const code = await new Promise<number | null>((resolve) => stack.proc.child.once('close', resolve));
+      expect(code).toBe(2);
+      expect(stack.proc.lines.join('\n')).toMatch(message);
+      expect(stack.proc.lines.some((l) => l.startsWith('[predictq] started '))).toBe(false);
+      expect(stack.proc.lines.some((l) => /^\s+at /.test(l))).toBe(false);
     });
-    const code = await new Promise<number | null>((resolve) => stack.proc.child.once('close', resolve));
-    expect(code).toBe(2);
-    expect(stack.proc.lines.join('\n')).toMatch(/^\[predictq\] PREDICTQ_CONFIG: .* is not a JSON object/m);
-    expect(stack.proc.lines.some((l) => l.startsWith('[predictq] started '))).toBe(false);
-    expect(stack.proc.lines.some((l) => /^\s+at /.test(l))).toBe(false);
-  });
+  }
 });
+
+function writeRaw(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'predictq-embedded-'));
+  const path = join(dir, 'config.json');
+  writeFileSync(path, text);
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return path;
+}

@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   createLogger,
@@ -17,6 +16,7 @@ import {
   tracesExporters,
   type Config,
   type Tracing,
+  type RedisConnection,
 } from '@predictq/core';
 import { startSim } from '@predictq/lm-sim';
 import { createApp, type ProducerApp } from '@predictq/producer';
@@ -42,7 +42,7 @@ describe('tracing across producer, queue, worker and LM', () => {
   const exporter = new InMemorySpanExporter();
   let tracing: Tracing;
   let sim: Awaited<ReturnType<typeof startSim>>;
-  let connection: Redis;
+  let connection: RedisConnection;
   const running: Running[] = [];
 
   async function start(withBullmqSpans: boolean): Promise<Running> {

@@ -1,10 +1,10 @@
 // Process life cycle: a bad setting or a taken port stops start-up naming it; SIGTERM lets
-// active jobs finish.
+// active jobs finish while the worker's readiness probe says it is going.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { request, until } from './utils/http.js';
 import { holdPort } from './utils/ports.js';
-import { startApp } from './utils/processes.js';
+import { startApp, workerMetricsUrl } from './utils/processes.js';
 import { startStack, type Stack } from './utils/stack.js';
 
 describe('start-up with a bad setting', () => {
@@ -60,7 +60,17 @@ describe('graceful shutdown', () => {
       body: { signature: 'question -> answer', inputs: { question: 'finish before you go' } },
     });
     await until(async () => (await request(`${stack.url}/v1/predictions/${created.body.id}`)).body.status === 'running');
-    const code = await stack.workers[0]!.stop('SIGTERM');
+    // The probes Kubernetes uses: both 200 while it runs; readiness drops as soon as it is closing.
+    const base = (await workerMetricsUrl(stack.workers[0]!)).replace(/\/metrics$/, '');
+    expect((await request(`${base}/health`)).status).toBe(200);
+    expect((await request(`${base}/ready`)).body).toEqual({ status: 'ready' });
+    const stopped = stack.workers[0]!.stop('SIGTERM');
+    const notReady = await until(async () => {
+      const res = await request(`${base}/ready`).catch(() => undefined);
+      return res?.status === 503 ? res : undefined;
+    }, 5000, 20);
+    expect(notReady.body.error.code).toBe('service_unavailable');
+    const code = await stopped;
     expect(code).toBe(0);
     const after = await request(`${stack.url}/v1/predictions/${created.body.id}`);
     expect(after.body.status).toBe('succeeded');

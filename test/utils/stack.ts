@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { startSim } from '@predictq/lm-sim';
 import { freePort } from './redis-server.js';
+import { until } from './http.js';
 import { startApp, type AppProcess } from './processes.js';
 
 export interface StackOptions {
@@ -70,12 +71,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return worker;
   };
   const producer = startApp('producer', env);
+  const url = `http://127.0.0.1:${port}`;
   await Promise.all([
-    producer.waitForLine(/producer listening/),
+    // Listening is not ready: a Cluster's slot map takes a moment longer than one Redis.
+    producer.waitForLine(/producer listening/).then(() => until(async () => (await fetch(`${url}/ready`)).ok, 20_000, 50)),
     ...Array.from({ length: options.workers ?? 1 }, () => startWorker()),
   ]);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     redisUrl,
     keyPrefix,
     sim,

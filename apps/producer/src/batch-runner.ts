@@ -3,7 +3,6 @@
 // dies mid-ingest is replaced by another (its job stalls and runs again; the ingest resumes).
 // Finalizing writes the output and error files, one line per input line, in line order.
 import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   BATCH_JOBS,
   BATCH_QUEUE,
@@ -17,6 +16,7 @@ import {
   type ItemResult,
   type Logger,
   PredictqError,
+  type RedisConnection,
 } from '@predictq/core';
 import { enqueueBatch, validateBatch, type IngestBatch, type IngestDeps } from './batch-ingest.js';
 import { jsonlLines } from './jsonl-lines.js';
@@ -27,7 +27,7 @@ const SWEEP_CHUNK = 500;
 
 export interface BatchRunnerDeps extends IngestDeps {
   /** A connection that waits out Redis outages (BullMQ's workers need one). */
-  connection: Redis;
+  connection: RedisConnection;
   logger: Logger;
   clock: Clock;
   /** Told when a batch reaches a final status (its webhook event); told again if finalizing runs again. */

@@ -1,14 +1,14 @@
 // A cancelled job is removed from its queue; what the client saw of it is kept here (with the
 // failed-job retention as TTL) so GET still answers "cancelled".
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@predictq/core';
 import type { PredictionObject } from './prediction-object.js';
 
 export class Cancellations {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
   readonly #ttlSeconds: number;
 
-  constructor(redis: Redis, keyPrefix: string, ttlSeconds: number) {
+  constructor(redis: RedisConnection, keyPrefix: string, ttlSeconds: number) {
     this.#redis = redis;
     this.#prefix = `${keyPrefix}:cancelled:`;
     this.#ttlSeconds = ttlSeconds;

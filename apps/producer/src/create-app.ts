@@ -2,7 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Redis } from 'ioredis';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
@@ -21,6 +20,7 @@ import {
   PredictqError,
   RelayReader,
   batchEvent,
+  ScalingSignal,
   countCostEvents,
   systemClock,
   type Clock,
@@ -35,6 +35,8 @@ import {
   type Metrics,
   type TieredCache,
   createCache,
+  duplicateConnection,
+  type RedisConnection,
 } from '@predictq/core';
 import { CacheFastPath } from './cache-fast-path.js';
 import { createCallbackCheck } from './callback-check.js';
@@ -64,7 +66,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 export interface ProducerDeps {
   config: Config;
   /** A fail-fast connection (createProducerConnection): requests get 503 at once while Redis is down. */
-  connection: Redis;
+  connection: RedisConnection;
   logger: Logger;
   metrics: Metrics;
   /** Where tenant and admin keys are read from (the variable names come from config). */
@@ -75,7 +77,7 @@ export interface ProducerDeps {
   /** BullMQ's own spans (bullmq-otel), given only when tracing is on. */
   telemetry?: Telemetry | undefined;
   /** Fail-fast connection for budgets and the usage ledger; opened from config.redis_url when absent. */
-  costConnection?: Redis;
+  costConnection?: RedisConnection;
   /** The shared cache (fast path, invalidation, stats); built from config when absent, none when null. */
   cache?: TieredCache | null;
 }
@@ -168,6 +170,12 @@ export function createApp(deps: ProducerDeps): ProducerApp {
       ),
   };
 
+  // The autoscaling signal (dspy_queue_backlog, dspy_workers_recommended: what KEDA scales on)
+  // and the `autoscale` stats section, with what the local supervisor reports.
+  const scaling = new ScalingSignal({ config, redis: connection, queues: queues.all, clock });
+  const unwatchScaling = metrics.scaling.watch(scaling);
+  stats.autoscale = () => scaling.stats();
+
   // Budget pre-check, GET /admin/usage and the `budgets` stats section.
   const costConnection = deps.costConnection ?? createFastConnection(config.redis_url);
   if (!deps.costConnection) costConnection.on('error', () => {});
@@ -189,7 +197,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   // Programs and their versions, shared with every producer through Redis.
   const programs = new ProgramStore({ redis: connection, config, clock });
   // Uploaded files and batches (Redis, shared by every replica), and the relays of streamed answers.
-  const storesOn = (redis: Redis) => ({
+  const storesOn = (redis: RedisConnection) => ({
     files: new FileStore({
       redis,
       keyPrefix: config.key_prefix,
@@ -203,7 +211,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   const relay = new RelayReader(connection);
   // Every producer runs batches' bookkeeping (a BullMQ worker), on a connection of its own that
   // waits out outages as workers' do.
-  const batchConnection = connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, autoResendUnfulfilledCommands: true, commandTimeout: undefined });
+  const batchConnection = duplicateConnection(connection, { maxRetriesPerRequest: null, enableOfflineQueue: true, autoResendUnfulfilledCommands: true, commandTimeout: undefined });
   batchConnection.on('error', () => {});
   // Its events are added on its own connection too: an outage delays the event, never drops it.
   const batchEvents = new WebhookEmitter({ config, connection: batchConnection, clock, metrics });
@@ -288,6 +296,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
       await runner.close();
       await batchEvents.close();
       batchConnection.disconnect();
+      unwatchScaling();
       await queues.close();
       await webhooks.close();
       callbackGuard.close();

@@ -5,18 +5,19 @@
 // Redis is unreachable every call here throws service_unavailable at once, and a request the
 // producer answered with an error never reaches Redis later.
 import { Job, Queue, QueueEvents, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   JOB_NAMES,
   PRIORITY,
   PredictqError,
   defaultJobOptions,
+  duplicateConnection,
   injectTraceContext,
   predictionQueueName,
   queuePrefix,
   type ChatJobData,
   type Config,
   type PredictionJobData,
+  type RedisConnection,
 } from '@predictq/core';
 
 /** A chat completion's stored answer is kept this long (seconds) at most. */
@@ -36,7 +37,7 @@ export function unavailable(cause?: unknown): PredictqError {
 }
 
 async function snapshotIn(queue: Queue, id: string): Promise<JobSnapshot | undefined> {
-  const client = (await queue.client) as unknown as Redis;
+  const client = (await queue.client) as unknown as RedisConnection;
   const keys = queue.keys;
   // MULTI: the job hash and its membership are read at one instant, so a job finishing
   // meanwhile cannot show a result without its state (or a state without its result).
@@ -58,13 +59,13 @@ async function snapshotIn(queue: Queue, id: string): Promise<JobSnapshot | undef
 
 export class PredictionQueues {
   readonly #config: Config;
-  readonly #connection: Redis;
+  readonly #connection: RedisConnection;
   readonly #queues = new Map<string, Queue>();
   readonly #events = new Map<string, Promise<QueueEvents>>();
-  readonly #eventConnections: Redis[] = [];
+  readonly #eventConnections: RedisConnection[] = [];
 
   /** `telemetry`: BullMQ's own spans (bullmq-otel), given only when tracing is on. */
-  constructor(config: Config, connection: Redis, options: { telemetry?: Telemetry | undefined } = {}) {
+  constructor(config: Config, connection: RedisConnection, options: { telemetry?: Telemetry | undefined } = {}) {
     this.#config = config;
     this.#connection = connection;
     for (const route of config.routes) {
@@ -169,7 +170,7 @@ export class PredictionQueues {
     let events = this.#events.get(route);
     if (!events) {
       // QueueEvents blocks on its connection, so it gets its own, one that waits out outages.
-      const connection = this.#connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, autoResendUnfulfilledCommands: true });
+      const connection = duplicateConnection(this.#connection, { maxRetriesPerRequest: null, enableOfflineQueue: true, autoResendUnfulfilledCommands: true });
       connection.on('error', () => {});
       this.#eventConnections.push(connection);
       const created = new QueueEvents(predictionQueueName(route), {

@@ -1,7 +1,6 @@
 // createWorker(deps): one BullMQ worker per configured route, all running the same pipeline.
 // Never reads process.env and never listens: main.ts does that.
 import { Queue, Worker, type Job, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   BATCH_QUEUE,
   BatchStore,
@@ -20,6 +19,7 @@ import {
   RelayWriter,
   createCache,
   createFastConnection,
+  duplicateConnection,
   predictionQueueName,
   queuePrefix,
   relayKey,
@@ -34,6 +34,7 @@ import {
   type Metrics,
   type RouteConfig,
   type TieredCache,
+  type RedisConnection,
 } from '@predictq/core';
 import { createBatchRecorder } from './batch-recorder.js';
 import { observeCache } from './cache-observers.js';
@@ -49,7 +50,7 @@ import { observeResilience } from './resilience-observers.js';
 export interface WorkerDeps {
   config: Config;
   /** BullMQ connection (maxRetriesPerRequest: null). Workers duplicate it for blocking calls. */
-  connection: Redis;
+  connection: RedisConnection;
   logger: Logger;
   metrics: Metrics;
   /** Where route API keys are read from (the variable names come from config). */
@@ -59,7 +60,7 @@ export interface WorkerDeps {
   /** BullMQ's own spans (bullmq-otel), given only when tracing is on. */
   telemetry?: Telemetry | undefined;
   /** Fail-fast connection for budgets and the usage ledger; opened from config.redis_url when absent. */
-  costConnection?: Redis;
+  costConnection?: RedisConnection;
   /** The shared cache; built from config (its own fail-fast connection) when absent, none when null. */
   cache?: TieredCache | null;
 }
@@ -204,7 +205,7 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
   });
 
   // DELETE /v1/predictions/:id of a running job: the worker running it aborts it.
-  const cancelSubscriber = deps.connection.duplicate();
+  const cancelSubscriber = duplicateConnection(deps.connection);
   cancelSubscriber.on('error', (err) => logger.warn({ err: { message: err.message } }, 'cancel channel error'));
   void new CancelChannel(config.key_prefix)
     .subscribe(cancelSubscriber, (jobId) => {

@@ -12,7 +12,7 @@ const metrics = createMetrics();
 const connection = createQueueConnection(config.redis_url);
 const worker = createWorker({ config, connection, logger, metrics, secrets: process.env, telemetry: tracing.bullmq });
 let closing = false;
-const server = createMetricsServer(metrics, () => !closing);
+const server = createMetricsServer(metrics, () => !closing, () => !closing && connection.status === 'ready');
 server.on('error', (error: NodeJS.ErrnoException) => {
   // A port that cannot be had is a start-up error naming the setting, like a bad value.
   const problem = error.code === 'EADDRINUSE' ? 'is already in use' : `cannot be listened on (${error.code ?? error.message})`;

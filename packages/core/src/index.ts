@@ -17,3 +17,4 @@ export * from './api/index.js';
 export * from './webhooks/index.js';
 export * from './program-store/index.js';
 export * from './experiments/index.js';
+export * from './autoscale/index.js';

@@ -2,8 +2,7 @@
 // for every worker at once (their next call sees it) and runs the jobs waiting for it; and a
 // `breakers` section of /admin/stats.
 import { Router, type RequestHandler } from 'express';
-import { BreakerStore, PredictqError, type Config } from '@predictq/core';
-import type { Redis } from 'ioredis';
+import { BreakerStore, PredictqError, type Config, type RedisConnection } from '@predictq/core';
 import type { PredictionQueues } from '../prediction-queues.js';
 import type { StatsSource } from './admin.js';
 
@@ -12,7 +11,7 @@ export function breakerStats(config: Config, store: BreakerStore): StatsSource {
     Object.fromEntries(await Promise.all(config.routes.map(async (r) => [r.name, await store.snapshot(r.name)] as const)));
 }
 
-export function adminBreakerRoutes(deps: { auth: RequestHandler; config: Config; redis: Redis; queues: PredictionQueues }): {
+export function adminBreakerRoutes(deps: { auth: RequestHandler; config: Config; redis: RedisConnection; queues: PredictionQueues }): {
   router: Router;
   stats: StatsSource;
 } {

@@ -1,9 +1,8 @@
 // Liveness, readiness and metrics (open to scrapers and probes).
 import { Router } from 'express';
-import type { Redis } from 'ioredis';
-import { PredictqError, type Metrics } from '@predictq/core';
+import { PredictqError, type Metrics, type RedisConnection } from '@predictq/core';
 
-export function systemRoutes(deps: { redis: Redis; metrics: Metrics }): Router {
+export function systemRoutes(deps: { redis: RedisConnection; metrics: Metrics }): Router {
   const router = Router();
   router.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   router.get('/ready', async (_req, res) => {

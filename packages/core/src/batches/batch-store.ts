@@ -2,7 +2,7 @@
 // set per tenant lists them newest first. Every state change is one script (a status moves only
 // from the statuses allowed); an item's result is recorded once per line, whoever records it.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { defineScripts, type ScriptCall } from '../redis/index.js';
 import { batchFromHash, type BatchEndpoint, type BatchLineError, type BatchObject, type BatchStatus } from './batch-object.js';
 
@@ -24,7 +24,7 @@ export interface NewBatch {
 }
 
 export interface BatchStoreOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keyPrefix: string;
   /** Batches are kept this long after their window ends. */
   retentionS: number;
@@ -34,7 +34,7 @@ export interface BatchStoreOptions {
 type Scripts = Record<'predictqRecordBatchItem' | 'predictqBatchTransition', ScriptCall>;
 
 export class BatchStore {
-  readonly #redis: Redis & Scripts;
+  readonly #redis: RedisConnection & Scripts;
   readonly #prefix: string;
   readonly #retentionS: number;
   readonly #now: () => number;
@@ -81,7 +81,10 @@ export class BatchStore {
       ...(batch.metadata ? { metadata: JSON.stringify(batch.metadata) } : {}),
       ...(batch.callbackUrl ? { callback_url: batch.callbackUrl } : {}),
     };
-    await this.#redis.multi().hset(this.#key(id), fields).expire(this.#key(id), ttl).zadd(this.#index(batch.tenant), now, id).expire(this.#index(batch.tenant), ttl).exec();
+    await this.#redis.multi().hset(this.#key(id), fields).expire(this.#key(id), ttl).exec();
+    // The index is in another slot on a Redis Cluster: written second, so it never lists a batch
+    // that does not exist (list() drops entries whose batch expired).
+    await this.#redis.multi().zadd(this.#index(batch.tenant), now, id).expire(this.#index(batch.tenant), ttl).exec();
     return (await this.get(batch.tenant, id))!;
   }
 

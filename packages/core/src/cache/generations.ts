@@ -2,7 +2,7 @@
 // cache key, so bumping one makes every old key unreachable at once; old values then expire by
 // TTL. Never KEYS or SCAN. Each process keeps a short-lived copy of the counters, dropped as soon
 // as an invalidation is published.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { Generations } from './cache-key.js';
 import { UNAVAILABLE, type RedisGuard } from './redis-guard.js';
@@ -31,7 +31,7 @@ export class GenerationStore {
   readonly #options: GenerationStoreOptions;
   readonly #clock: Clock;
   readonly #local = new Map<string, { value: number; at: number }>();
-  #subscriber: Redis | undefined;
+  #subscriber: RedisConnection | undefined;
 
   constructor(guard: RedisGuard, options: GenerationStoreOptions) {
     this.#guard = guard;
@@ -42,7 +42,7 @@ export class GenerationStore {
   }
 
   /** Listens for invalidations from any process (a dedicated connection: subscribers cannot run commands). */
-  subscribe(subscriber: Redis): void {
+  subscribe(subscriber: RedisConnection): void {
     this.#subscriber = subscriber;
     subscriber.on('error', () => {});
     subscriber.on('message', (channel) => {

@@ -1,7 +1,7 @@
 // Every cache Redis command goes through here: bounded by a short timeout, and after a failure
 // Redis is skipped for a while, so a Redis outage degrades the cache to L1 instead of hanging
 // predictions. One warning per outage; every failure is counted.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { Logger } from '../telemetry/index.js';
 
@@ -17,14 +17,14 @@ export interface RedisGuardOptions {
 }
 
 export class RedisGuard {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly #options: RedisGuardOptions;
   readonly #clock: Clock;
   #downUntil = 0;
   #down = false;
   #ready: Promise<void> | undefined;
 
-  constructor(redis: Redis, options: RedisGuardOptions) {
+  constructor(redis: RedisConnection, options: RedisGuardOptions) {
     this.redis = redis;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
@@ -36,7 +36,7 @@ export class RedisGuard {
     return this.#clock.now() >= this.#downUntil;
   }
 
-  async run<T>(op: (redis: Redis) => Promise<T>): Promise<Guarded<T>> {
+  async run<T>(op: (redis: RedisConnection) => Promise<T>): Promise<Guarded<T>> {
     if (!this.available) return UNAVAILABLE;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -19,7 +19,7 @@ import { createL1, type L1Cache, type L1Value } from './l1-cache.js';
 import { RedisGuard, UNAVAILABLE } from './redis-guard.js';
 import { withCacheScripts, type CacheScripts } from './scripts.js';
 import { ttlWithJitterMs } from './ttl.js';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 
 /** Left in place of a released lock when the answer may not be shared: waiters compute their own. */
 const UNCACHEABLE = '!uncacheable';
@@ -49,9 +49,9 @@ export interface TieredCacheDeps {
   settings: CacheSettings;
   keyPrefix: string;
   /** A fail-fast connection (createFastConnection); the cache owns it and closes it. */
-  redis: Redis;
+  redis: RedisConnection;
   /** A connection for invalidation messages (owned too); without it, invalidations reach other processes within generation_ttl_ms. */
-  subscriber?: Redis | undefined;
+  subscriber?: RedisConnection | undefined;
   codec: EntryCodec;
   logger?: Logger | undefined;
   /** Time source of TTLs, lock deadlines and stats (tests pass a fake one). */
@@ -76,7 +76,7 @@ export class TieredCache {
   readonly stats: CacheStats;
   readonly #deps: TieredCacheDeps;
   readonly #guard: RedisGuard;
-  readonly #redis: Redis & CacheScripts;
+  readonly #redis: RedisConnection & CacheScripts;
   readonly #generations: GenerationStore;
   readonly #l1: L1Cache<FetchContext>;
   readonly #clock: Clock;
@@ -179,7 +179,7 @@ export class TieredCache {
   }
 
   /** Runs a command on the cache's Redis under the same timeout and fallback; undefined when unavailable. */
-  async guarded<T>(op: (redis: Redis) => Promise<T>): Promise<T | undefined> {
+  async guarded<T>(op: (redis: RedisConnection) => Promise<T>): Promise<T | undefined> {
     const out = await this.#guard.run(op);
     return out === UNAVAILABLE ? undefined : out;
   }

@@ -47,6 +47,11 @@ describe('loadConfig', () => {
     expect(config.programs.qa).toMatchObject({ module: 'Predict', version: '1', demos: [] });
   });
 
+  it('takes a Redis Cluster as REDIS_URL listing several seeds', () => {
+    const seeds = 'redis://10.0.0.1:7000,redis://10.0.0.2:7000,redis://10.0.0.3:7000';
+    expect(loadConfig({ REDIS_URL: seeds }).redis_url).toBe(seeds);
+  });
+
   it('is frozen', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -57,6 +62,7 @@ describe('loadConfig', () => {
     expect(failure(() => loadConfig({ PORT: 'eighty' })).message).toContain('PORT');
     expect(failure(() => loadConfig({ LOG_LEVEL: 'loud' })).message).toContain('log_level');
     expect(failure(() => loadConfig({ REDIS_URL: 'localhost:6379' })).message).toContain('redis_url');
+    expect(failure(() => loadConfig({ REDIS_URL: 'redis://a:7000,b:7001' })).message).toContain('redis_url');
     expect(failure(() => loadConfig({ CACHE_ENCRYPTION_KEY: 'short' })).message).toContain('CACHE_ENCRYPTION_KEY');
     expect(failure(() => loadConfig({ PREDICTQ_CONFIG: '/nonexistent/config.json' })).message).toContain('PREDICTQ_CONFIG');
     expect(failure(() => loadConfig({ PREDICTQ_CONFIG: configFile('{ not json') })).message).toContain('PREDICTQ_CONFIG');

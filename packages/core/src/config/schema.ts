@@ -8,6 +8,14 @@ import { ExperimentSchema, ExperimentStoreSettingsSchema } from '../experiments/
 /** The longest deadline a prediction may have: a week (failed jobs are kept that long by default). */
 export const MAX_DEADLINE_S = 7 * 86_400;
 
+/**
+ * One Redis (`redis://host:port`), or a Redis Cluster: two seeds or more separated by commas
+ * (`redis://a:7000,redis://b:7000`).
+ */
+const redisUrl = z
+  .string()
+  .refine((url) => url.split(',').every((seed) => /^rediss?:\/\/[^\s,]+$/.test(seed.trim())), 'must start with redis:// or rediss:// (a Cluster: several such URLs separated by commas)');
+
 const name = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, ".", "_" or "-" (at most 63 characters)');
@@ -136,7 +144,7 @@ export const CacheSettingsSchema = z
     /** Off: every request goes to the LM. */
     enabled: z.boolean().default(true),
     /** The cache's own Redis (defaults to redis_url). */
-    redis_url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+    redis_url: redisUrl.optional(),
     /** L2 (Redis) time to live, seconds; a request's cache_ttl_s overrides it. */
     ttl_s: z.number().int().positive().max(30 * 86_400).default(86_400),
     /** Up to this fraction of the TTL is added at random, so entries written together expire apart. */
@@ -278,10 +286,34 @@ export const WebhookSettingsSchema = z
     keep_count: z.number().int().positive().default(100_000),
   })
   .strict();
+/**
+ * Local autoscaling of `npm start`'s worker processes (PREDICTQ_WORKERS=auto, or this section):
+ * between min and max, from the routes' backlog and running jobs, within their rate limits.
+ */
+export const AutoscaleSettingsSchema = z
+  .object({
+    /** Fewest worker processes (0: none while nothing waits). */
+    min: z.number().int().min(0).max(64).default(1),
+    /** Most worker processes. */
+    max: z.number().int().min(1).max(64).default(4),
+    /** How often the backlog is read and a decision made. */
+    interval_ms: z.number().int().min(100).default(2000),
+    /** After scaling up, the next scale-up waits this long (new workers need a moment to take jobs). */
+    scale_up_cooldown_ms: z.number().int().min(0).default(10_000),
+    /** Scale down only after a lower count has been enough for this long, and this long after any change. */
+    scale_down_delay_ms: z.number().int().min(0).default(60_000),
+    /** Scale down only to a count whose slots would be at most this busy (the gap to 1 is the hysteresis). */
+    scale_down_utilisation: z.number().gt(0).max(1).default(0.7),
+    /** No scale-down while a job has waited longer than this, seconds. */
+    max_backlog_age_s: z.number().min(0).default(30),
+  })
+  .strict()
+  .refine((a) => a.min <= a.max, { message: 'min must not exceed max', path: ['min'] });
 
 export const ConfigSchema = z
   .object({
-    redis_url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+    /** Redis, or a Redis Cluster's seeds (comma-separated). */
+    redis_url: redisUrl.default('redis://127.0.0.1:6379'),
     /** Prefix of every Redis key predictq writes. */
     key_prefix: name.default('predictq'),
     port: z.number().int().min(0).max(65535).default(3000),
@@ -346,6 +378,8 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ max_bytes: 100 * 1024 * 1024, retention_days: 30 }),
+    /** npm start's worker autoscaling (see AutoscaleSettingsSchema); off unless set or PREDICTQ_WORKERS=auto. */
+    autoscale: AutoscaleSettingsSchema.optional(),
     /** SIGTERM: active jobs get this long to finish before the process exits. */
     shutdown_timeout_ms: z.number().int().positive().default(25_000),
     logging: z
@@ -387,4 +421,5 @@ export type BudgetConfig = z.infer<typeof BudgetSchema>;
 export type WebhookSettings = z.infer<typeof WebhookSettingsSchema>;
 export type WebhookEndpointConfig = z.infer<typeof WebhookEndpointSchema>;
 export type TenantWebhooksConfig = z.infer<typeof TenantWebhooksSchema>;
+export type AutoscaleSettings = z.infer<typeof AutoscaleSettingsSchema>;
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

@@ -1,10 +1,10 @@
 // The call accounting Lua scripts (reserve, settle, release: one atomic step each, across workers).
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { defineScripts, type ScriptCall } from '../redis/index.js';
 
 export type BudgetScripts = Record<'reserve' | 'settle' | 'release', ScriptCall>;
 
-export function budgetScripts(redis: Redis): BudgetScripts {
+export function budgetScripts(redis: RedisConnection): BudgetScripts {
   const scripted = defineScripts(redis, import.meta.url, {
     predictqReserveCall: './lua/reserve-call-5.lua',
     predictqSettleCall: './lua/settle-call-6.lua',

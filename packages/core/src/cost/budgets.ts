@@ -2,7 +2,7 @@
 // atomic Redis scripts (reserve the worst case, settle to the real cost, release on failure).
 // Every call is recorded while in flight, with or without a budget, so its settlement (cost
 // and ledger usage, in the same script) happens exactly once even when it must be retried.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { Clock } from '../clock/index.js';
 import type { BudgetConfig, Config } from '../config/index.js';
 import { budgetScripts, type BudgetScripts } from './budget-scripts.js';
@@ -62,7 +62,7 @@ function limitsOf(budget: string, settings: BudgetConfig | undefined): Array<Bud
 }
 
 export class Budgets {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #clock: Clock;
   readonly #prefix: string;
   readonly #callsKey: string;
@@ -70,7 +70,7 @@ export class Budgets {
   readonly #tenants: Map<string, Array<BudgetLimit | undefined>>;
   #scripts: BudgetScripts | undefined;
 
-  constructor(deps: { redis: Redis; config: Config; clock: Clock }) {
+  constructor(deps: { redis: RedisConnection; config: Config; clock: Clock }) {
     this.#redis = deps.redis;
     this.#clock = deps.clock;
     // The {budget} hash tag puts every window of every scope, the call records and the ledger

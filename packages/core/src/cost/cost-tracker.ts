@@ -4,7 +4,8 @@
 // spent nothing. Knows nothing of jobs: the caller names each call.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ReplyError, type Redis } from 'ioredis';
+import { ReplyError } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { Config } from '../config/index.js';
 import { PredictqError, WaitError } from '../errors/index.js';
@@ -37,7 +38,7 @@ export interface Reservation {
 export interface CostTrackerDeps {
   config: Config;
   /** A fail-fast connection (createFastConnection). */
-  redis: Redis;
+  redis: RedisConnection;
   clock?: Clock;
   /** Where cost and budget events go; a new emitter when absent. */
   events?: CostEvents;
@@ -207,7 +208,7 @@ export class CostTracker {
         }
         if (!reported) {
           reported = true;
-          this.#onError(err, `${what} delayed: Redis is unreachable; retrying until it answers`);
+          this.#onError(err, `${what} delayed: RedisConnection is unreachable; retrying until it answers`);
         }
         await sleep(delay, undefined, { ref: false });
         delay = Math.min(delay * 2, RETRY_MAX_MS);

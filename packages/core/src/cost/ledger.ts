@@ -2,7 +2,7 @@
 // route and variant (one hash per day, expiring after the retention), and read back as reports.
 // An LM call's usage is added by its settlement (Budgets.settle, exactly once); cache hits'
 // savings are added here directly.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { LedgerWrite } from './budgets.js';
 import { microsToUsd } from './usage-cost.js';
 import { daysBetween, utcDay } from './windows.js';
@@ -84,11 +84,11 @@ function emptyRow(key: string): UsageRow {
 }
 
 export class UsageLedger {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
   readonly #retentionS: number;
 
-  constructor(deps: { redis: Redis; keyPrefix: string; retentionDays: number }) {
+  constructor(deps: { redis: RedisConnection; keyPrefix: string; retentionDays: number }) {
     this.#redis = deps.redis;
     // In the budgets' hash-tag slot: a settlement writes both in one script.
     this.#prefix = `${deps.keyPrefix}:{budget}:usage:`;

@@ -4,7 +4,7 @@
 // means, variances and quantiles without keeping samples. Also the shadow run's statistics and
 // the pairing of a shadow's outputs with its control's. Every key lives `stats_ttl_days` past
 // its last write, and an experiment's keys share one hash tag.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { utcDay } from '../cost/windows.js';
 import type { Agreement } from './agreement.js';
 import { latencyBin, latencyQuantiles } from './latency-sketch.js';
@@ -48,11 +48,11 @@ const PAIR_TTL_S = 86_400;
 const number = (raw: string | undefined) => (raw === undefined ? 0 : Number(raw));
 
 export class ExperimentStats {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
   readonly #ttlS: number;
 
-  constructor(deps: { redis: Redis; keyPrefix: string; ttlDays: number }) {
+  constructor(deps: { redis: RedisConnection; keyPrefix: string; ttlDays: number }) {
     this.#redis = deps.redis;
     this.#prefix = deps.keyPrefix;
     this.#ttlS = deps.ttlDays * 86_400;

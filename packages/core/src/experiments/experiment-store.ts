@@ -1,7 +1,7 @@
 // Experiment definitions (the config file's, and run-time ones from PUT /admin/experiments/:name,
 // which win over a file definition of the same name) and the variants a guardrail paused, shared
 // through Redis. A process trusts its copy of an experiment for `experiment_store.refresh_ms`.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { LRUCache } from 'lru-cache';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { Config } from '../config/index.js';
@@ -32,13 +32,13 @@ export interface LoadedExperiment {
 }
 
 export class ExperimentStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #config: Config;
   readonly #clock: Clock;
   readonly #prefix: string;
   readonly #cache: LRUCache<string, { loaded: LoadedExperiment | null }>;
 
-  constructor(deps: { redis: Redis; config: Config; clock?: Clock }) {
+  constructor(deps: { redis: RedisConnection; config: Config; clock?: Clock }) {
     this.#redis = deps.redis;
     this.#config = deps.config;
     this.#clock = deps.clock ?? systemClock;

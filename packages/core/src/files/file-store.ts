@@ -1,10 +1,11 @@
 // OpenAI-compatible files (purpose "batch") kept in Redis, the one store every producer replica
 // and worker shares: metadata in a hash and the content in fixed-size chunks in a list (one
-// hash-tag slot per file), both expiring with the retention; a sorted set per tenant lists them.
+// hash-tag slot per file), both expiring with the retention; a sorted set per tenant (a slot of
+// its own) lists them.
 // Content is written and read chunk by chunk, so neither an upload nor a download is ever held
 // whole in memory.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { PredictqError } from '../errors/index.js';
 
 export interface FileObject {
@@ -19,7 +20,7 @@ export interface FileObject {
 }
 
 export interface FileStoreOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keyPrefix: string;
   /** Files expire this long after they were written. */
   retentionS: number;
@@ -45,7 +46,7 @@ const DEFAULT_CHUNK_BYTES = 256 * 1024;
 const READ_BATCH = 4;
 
 export class FileStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
   readonly #options: FileStoreOptions;
   readonly #chunkBytes: number;
@@ -117,13 +118,10 @@ export class FileStore {
           status: 'processed',
           expires_at: createdAt + ttl,
         };
-        await this.#redis
-          .multi()
-          .hset(this.#meta(id), { tenant, file: JSON.stringify(file) })
-          .expire(this.#meta(id), ttl)
-          .zadd(this.#index(tenant), this.#now(), id)
-          .expire(this.#index(tenant), ttl)
-          .exec();
+        await this.#redis.multi().hset(this.#meta(id), { tenant, file: JSON.stringify(file) }).expire(this.#meta(id), ttl).exec();
+        // The index lives in another slot on a Redis Cluster, so it is written after the file (a
+        // file is never listed before it exists; one that outlives its index entry still expires).
+        await this.#redis.multi().zadd(this.#index(tenant), this.#now(), id).expire(this.#index(tenant), ttl).exec();
         return file;
       },
       abort: async () => {

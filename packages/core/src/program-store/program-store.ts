@@ -2,7 +2,7 @@
 // config file's version of a program (if any) plus uploaded ones, a pointer to the live version,
 // and the one it replaced (for a rollback). A process trusts its copy of a live pointer for
 // `program_store.refresh_ms`; versions never change, so they are cached until evicted.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { LRUCache } from 'lru-cache';
 import type { Config, ProgramConfig } from '../config/index.js';
 import { systemClock, type Clock } from '../clock/index.js';
@@ -11,7 +11,7 @@ import { defineScripts, type ScriptCall } from '../redis/index.js';
 import { StoredProgramSchema, parseProgramRef, type ResolvedProgram, type StoredProgram } from './stored-program.js';
 
 export interface ProgramStoreDeps {
-  redis: Redis;
+  redis: RedisConnection;
   config: Config;
   clock?: Clock;
 }
@@ -44,7 +44,7 @@ export function configProgram(name: string, program: ProgramConfig): ResolvedPro
 }
 
 export class ProgramStore {
-  readonly #redis: Redis & Scripts;
+  readonly #redis: RedisConnection & Scripts;
   readonly #config: Config;
   readonly #clock: Clock;
   readonly #prefix: string;

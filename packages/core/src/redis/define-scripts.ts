@@ -3,7 +3,7 @@
 // read once per process and defined once per connection (ioredis defineCommand: EVALSHA with
 // an EVAL fallback).
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 
 export type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
 
@@ -28,11 +28,11 @@ export function keyCount(file: string): number {
  * Defines each `command: file` on the connection (files resolved against `base`, usually
  * `import.meta.url`) and returns the connection typed with those commands.
  */
-export function defineScripts<C extends string>(redis: Redis, base: string, scripts: Record<C, string>): Redis & Record<C, ScriptCall> {
+export function defineScripts<C extends string, R extends RedisConnection = RedisConnection>(redis: R, base: string, scripts: Record<C, string>): R & Record<C, ScriptCall> {
   const commands = redis as unknown as Record<string, unknown>;
   for (const [command, file] of Object.entries(scripts) as Array<[C, string]>) {
     if (typeof commands[command] === 'function') continue;
     redis.defineCommand(command, { lua: read(new URL(file, base)), numberOfKeys: keyCount(file) });
   }
-  return redis as Redis & Record<C, ScriptCall>;
+  return redis as R & Record<C, ScriptCall>;
 }

@@ -2,7 +2,7 @@
 // client's connection, whichever processes those are: one Redis stream per job, in the queue's
 // hash-tag slot, capped in length and expiring soon after its last write. Events: start (with
 // the cache level), chunks (batched while a write is in flight), end (cost), error.
-import type { Redis } from 'ioredis';
+import { duplicateConnection, type RedisConnection } from '../queue/connection.js';
 import { queuePrefix } from '../queue/names.js';
 
 /** A relay outlives its last write by this long (a reader that lags or reconnects catches up). */
@@ -22,14 +22,14 @@ export function relayKey(keyPrefix: string, jobId: string): string {
 
 /** Writes one job's relay, in order; chunks that arrive while a write is in flight go out together. */
 export class RelayWriter {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #key: string;
   #pending: unknown[] = [];
   #chain: Promise<void> = Promise.resolve();
   #flushing = false;
   #failed = false;
 
-  constructor(redis: Redis, key: string) {
+  constructor(redis: RedisConnection, key: string) {
     this.#redis = redis;
     this.#key = key;
   }
@@ -96,27 +96,27 @@ export interface RelayReaderOptions {
  * connection from a small pool, so a new stream starts reading at once.
  */
 export class RelayReader {
-  readonly #base: Redis;
-  readonly #idle: Redis[] = [];
+  readonly #base: RedisConnection;
+  readonly #idle: RedisConnection[] = [];
   readonly #idleMax: number;
   readonly #blockMs: number;
   #closed = false;
 
-  constructor(base: Redis, options: RelayReaderOptions = {}) {
+  constructor(base: RedisConnection, options: RelayReaderOptions = {}) {
     this.#base = base;
     this.#idleMax = options.idleConnections ?? 16;
     this.#blockMs = options.blockMs ?? 1000;
   }
 
-  #acquire(): Redis {
+  #acquire(): RedisConnection {
     const connection = this.#idle.pop();
     if (connection) return connection;
-    const fresh = this.#base.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
+    const fresh = duplicateConnection(this.#base, { maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
     fresh.on('error', () => {});
     return fresh;
   }
 
-  #release(connection: Redis): void {
+  #release(connection: RedisConnection): void {
     if (this.#closed || this.#idle.length >= this.#idleMax || connection.status !== 'ready') connection.disconnect();
     else this.#idle.push(connection);
   }

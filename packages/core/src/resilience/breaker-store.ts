@@ -2,7 +2,7 @@
 // (`${prefix}:breaker:${route}`) that every worker consults before an LM call, so when one
 // worker opens the breaker the others stop at their next call, and a probe lease
 // (breaker-admit-1.lua) lets one call per reset period through cluster-wide.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { defineScripts } from '../redis/index.js';
 import type { BreakerState } from './resilience-events.js';
 
@@ -32,14 +32,14 @@ interface BreakerCommands {
 const ABANDONED_AFTER_MS = 3600_000;
 
 export class BreakerStore {
-  readonly #redis: Redis & BreakerCommands;
+  readonly #redis: RedisConnection & BreakerCommands;
   readonly #prefix: string;
 
-  constructor(redis: Redis, keyPrefix: string) {
+  constructor(redis: RedisConnection, keyPrefix: string) {
     this.#redis = defineScripts(redis, import.meta.url, {
       predictqBreakerAdmit: './lua/breaker-admit-1.lua',
       predictqBreakerOpen: './lua/breaker-open-1.lua',
-    }) as unknown as Redis & BreakerCommands;
+    }) as unknown as RedisConnection & BreakerCommands;
     this.#prefix = `${keyPrefix}:breaker:`;
   }
 

@@ -1,7 +1,7 @@
 // Cancelling a running prediction: the producer publishes the job id on
 // `${prefix}:cancel`; every worker hears it and the one running the job aborts it
 // (BullMQ's worker.cancelJob aborts the processor's signal, which aborts the LM call).
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 
 export class CancelChannel {
   readonly channel: string;
@@ -11,12 +11,12 @@ export class CancelChannel {
   }
 
   /** Returns how many workers heard it. */
-  async publish(redis: Redis, jobId: string): Promise<number> {
+  async publish(redis: RedisConnection, jobId: string): Promise<number> {
     return redis.publish(this.channel, jobId);
   }
 
   /** `subscriber` becomes a subscriber connection (it can run nothing else); quit it to stop. */
-  async subscribe(subscriber: Redis, onCancel: (jobId: string) => void): Promise<void> {
+  async subscribe(subscriber: RedisConnection, onCancel: (jobId: string) => void): Promise<void> {
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) onCancel(message);
     });

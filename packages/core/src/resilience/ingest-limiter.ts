@@ -1,7 +1,7 @@
 // Per-tenant ingest limit at the producer: predictions a tenant may submit per minute, shared
 // by every producer through Redis (rate-limiter-flexible). Over it: rate_limited (429) with the
 // seconds to wait.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/index.js';
 import { PredictqError } from '../errors/index.js';
@@ -9,7 +9,7 @@ import { PredictqError } from '../errors/index.js';
 export class IngestLimiter {
   readonly #limiters = new Map<string, RateLimiterRedis>();
 
-  constructor(config: Config, redis: Redis) {
+  constructor(config: Config, redis: RedisConnection) {
     const limiter = (points: number) =>
       new RateLimiterRedis({ storeClient: redis, keyPrefix: `${config.key_prefix}:rl:ingest`, points, duration: 60 });
     const fallback = config.tenant_limits.rpm;

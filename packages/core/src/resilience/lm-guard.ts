@@ -2,7 +2,7 @@
 // breaker, the call's timeout (an AbortSignal that the job's cancellation aborts too), token
 // correction after the call, and the route pause after a 429. Waiting is a WaitError, never
 // a failure.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { Config, RouteConfig } from '../config/index.js';
 import { LmError } from '../errors/index.js';
 import { BreakerStore } from './breaker-store.js';
@@ -24,7 +24,7 @@ export interface GuardedCall<T> {
 export interface LmGuardDeps {
   config: Config;
   /** Any non-blocking Redis connection (the worker's BullMQ connection will do). */
-  redis: Redis;
+  redis: RedisConnection;
   events?: ResilienceEvents;
 }
 

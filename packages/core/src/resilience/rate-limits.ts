@@ -2,7 +2,7 @@
 // and route pauses after an LM 429. Over a limit, the job waits (WaitError lm_rate_limited)
 // until the window allows; it never fails for it. Only calls that reach the LM are counted:
 // cache hits never come here.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { PredictqError, WaitError, type WaitReason } from '../errors/index.js';
 import type { RouteConfig } from '../config/index.js';
@@ -32,12 +32,12 @@ interface PauseCommands {
 export const DEFAULT_429_PAUSE_MS = 1000;
 
 export class RateLimits {
-  readonly #redis: Redis & PauseCommands;
+  readonly #redis: RedisConnection & PauseCommands;
   readonly #pausePrefix: string;
   readonly #limiters = new Map<string, RouteLimiters>();
 
-  constructor(redis: Redis, keyPrefix: string, routes: readonly RouteConfig[]) {
-    this.#redis = defineScripts(redis, import.meta.url, { predictqPauseRoute: './lua/pause-route-1.lua' }) as unknown as Redis &
+  constructor(redis: RedisConnection, keyPrefix: string, routes: readonly RouteConfig[]) {
+    this.#redis = defineScripts(redis, import.meta.url, { predictqPauseRoute: './lua/pause-route-1.lua' }) as unknown as RedisConnection &
       PauseCommands;
     this.#pausePrefix = `${keyPrefix}:rl:pause:`;
     const limiter = (name: string, points: number, duration: number) =>

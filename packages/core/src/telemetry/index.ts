@@ -4,3 +4,4 @@ export * from './queue-watch.js';
 export * from './tracing.js';
 export * from './bounded-label.js';
 export * from './cost-metrics.js';
+export * from './scaling-watch.js';

@@ -5,6 +5,7 @@ import { BoundedLabel } from './bounded-label.js';
 import { QueueWatch } from './queue-watch.js';
 import { ATTEMPT_OUTCOMES } from '../webhooks/delivery-policy.js';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/event-types.js';
+import { ScalingWatch } from './scaling-watch.js';
 
 export const PREDICTION_STATUSES = ['succeeded', 'failed', 'degraded', 'requeued', 'retried'] as const;
 export const CACHE_LEVELS = ['memory', 'redis', 'coalesced'] as const;
@@ -46,6 +47,12 @@ export interface Metrics {
   queues: QueueWatch;
   queueJobs: Gauge<'queue' | 'state'>;
   queueOldestWaiting: Gauge<'queue'>;
+  /** The autoscaling signal and the local supervisor's state (reported where a source is attached). */
+  scaling: ScalingWatch;
+  queueBacklog: Gauge<'route'>;
+  workersRecommended: Gauge<'route'>;
+  workersDesired: Gauge<'mode'>;
+  workersRunning: Gauge<'mode'>;
   /** Experiment variants (label capped by `variantLabel`, see VARIANT_LABEL_LIMIT); experiments by `experimentLabel`. */
   variantLabel: BoundedLabel;
   experimentLabel: BoundedLabel;
@@ -72,9 +79,47 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const queues = new QueueWatch();
+  const scaling = new ScalingWatch();
   return {
     registry,
     queues,
+    scaling,
+    queueBacklog: new Gauge({
+      name: 'dspy_queue_backlog',
+      help: 'Prediction jobs ready to run (waiting + prioritized) per route: what autoscaling reads',
+      labelNames: ['route'],
+      registers,
+      collect() {
+        return scaling.collectRoutes(this, 'backlog');
+      },
+    }),
+    workersRecommended: new Gauge({
+      name: 'dspy_workers_recommended',
+      help: "Worker processes each route's running and ready jobs call for, capped by what its rate limits and breaker can use (scale on the max)",
+      labelNames: ['route'],
+      registers,
+      collect() {
+        return scaling.collectRoutes(this, 'workers');
+      },
+    }),
+    workersDesired: new Gauge({
+      name: 'dspy_workers_desired',
+      help: 'Worker processes the local supervisor (npm start) wants, by mode (auto, fixed)',
+      labelNames: ['mode'],
+      registers,
+      collect() {
+        return scaling.collectSupervisor(this, 'desired');
+      },
+    }),
+    workersRunning: new Gauge({
+      name: 'dspy_workers_running',
+      help: 'Worker processes the local supervisor (npm start) runs and that take jobs, by mode',
+      labelNames: ['mode'],
+      registers,
+      collect() {
+        return scaling.collectSupervisor(this, 'running');
+      },
+    }),
     queueJobs: new Gauge({
       name: 'dspy_queue_jobs',
       help: 'Jobs in each prediction queue, by state (read from BullMQ at scrape time)',

@@ -2,7 +2,7 @@
 // collect()), so no timer polls Redis between scrapes. Label values: the watched queues' names
 // (one per configured route) and the fixed QUEUE_STATES.
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { Gauge } from 'prom-client';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { Config } from '../config/index.js';
@@ -26,8 +26,8 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
 }
 
 /** BullMQ's client is an ioredis connection; its own type only lists the calls BullMQ makes. */
-async function redisOf(queue: Queue): Promise<Redis> {
-  return (await queue.client) as unknown as Redis;
+async function redisOf(queue: Queue): Promise<RedisConnection> {
+  return (await queue.client) as unknown as RedisConnection;
 }
 
 /** Ids of the oldest job of each priority band, lowest band first. */
@@ -111,7 +111,7 @@ export class QueueWatch {
  * For a process that holds no Queue objects (a worker): opens one per route on `connection`,
  * watches them, and returns the function that stops watching and closes them.
  */
-export function watchPredictionQueues(watch: QueueWatch, config: Config, connection: Redis): () => Promise<void> {
+export function watchPredictionQueues(watch: QueueWatch, config: Config, connection: RedisConnection): () => Promise<void> {
   const queues = config.routes.map((route) => new Queue(predictionQueueName(route.name), { connection, prefix: queuePrefix(config.key_prefix) }));
   const unwatch = watch.watch(queues);
   return async () => {

@@ -2,7 +2,7 @@
 // attempts, timestamps) plus its attempt records (job logs), listed per tenant from the index.
 // Finished deliveries are kept for webhooks.keep_s (and keep_count), then BullMQ removes them.
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { Config } from '../config/index.js';
 import { PredictqError } from '../errors/index.js';
 import { parseAttemptRecord, type AttemptRecord } from './attempt-record.js';
@@ -126,7 +126,7 @@ export class DeliveryHistory {
 
   /** The tenant's deliveries, newest first; `startingAfter` continues a previous page. */
   async list(tenant: string, options: { limit: number; startingAfter?: string | undefined }): Promise<{ data: DeliveryObject[]; has_more: boolean }> {
-    const client = (await this.#queue.client) as unknown as Redis;
+    const client = (await this.#queue.client) as unknown as RedisConnection;
     const key = deliveryIndexKey(this.#keyPrefix, tenant);
     let start = 0;
     if (options.startingAfter !== undefined) {

@@ -3,7 +3,7 @@
 // destination to the `webhooks` queue, plus an entry in the tenant's delivery history. Event and
 // delivery ids are deterministic, so emitting the same event again changes nothing.
 import { Queue, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { Config } from '../config/index.js';
 import { queuePrefix } from '../queue/names.js';
@@ -38,7 +38,7 @@ export interface WebhookEmitterDeps {
    * The connection the delivery jobs are added on. A worker passes its BullMQ connection (an
    * outage makes emit wait, never lose the event); a producer its fail-fast one (emit throws).
    */
-  connection: Redis;
+  connection: RedisConnection;
   clock?: Clock;
   metrics?: Pick<Metrics, 'webhookEvents'>;
   telemetry?: Telemetry | undefined;
@@ -86,7 +86,7 @@ export class WebhookEmitter {
     const deliveries = jobs.map((j) => j.opts.jobId);
     const settings = this.#deps.config.webhooks;
     const key = deliveryIndexKey(this.#deps.config.key_prefix, tenant);
-    const client = (await this.queue.client) as unknown as Redis;
+    const client = (await this.queue.client) as unknown as RedisConnection;
     // The history entry and the jobs in one round trip each, side by side. Both are idempotent
     // (ZADD NX; BullMQ ignores an existing job id): if either fails, emit throws and the caller's
     // repeat completes whichever part is missing.
