@@ -169,8 +169,16 @@ export class PredictionQueues {
   events(route: string): Promise<QueueEvents> {
     let events = this.#events.get(route);
     if (!events) {
-      // QueueEvents blocks on its connection, so it gets its own, one that waits out outages.
-      const connection = duplicateConnection(this.#connection, { maxRetriesPerRequest: null, enableOfflineQueue: true, autoResendUnfulfilledCommands: true });
+      // QueueEvents blocks on its connection, so it gets its own, one that waits out outages
+      // and has no command timeout: ioredis times out a blocking XREAD like any command, and
+      // the producer's 1 s would break the event stream after every idle second (each
+      // `Prefer: wait` then ends only at its next poll).
+      const connection = duplicateConnection(this.#connection, {
+        maxRetriesPerRequest: null,
+        enableOfflineQueue: true,
+        autoResendUnfulfilledCommands: true,
+        commandTimeout: undefined,
+      });
       connection.on('error', () => {});
       this.#eventConnections.push(connection);
       const created = new QueueEvents(predictionQueueName(route), {

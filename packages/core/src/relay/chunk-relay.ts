@@ -111,7 +111,14 @@ export class RelayReader {
   #acquire(): RedisConnection {
     const connection = this.#idle.pop();
     if (connection) return connection;
-    const fresh = duplicateConnection(this.#base, { maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
+    // The base's command timeout (the producer's is 1 s) would cut a blocking XREAD of the
+    // same length short: allow the block and a margin for a loaded Redis.
+    const fresh = duplicateConnection(this.#base, {
+      maxRetriesPerRequest: null,
+      enableOfflineQueue: true,
+      lazyConnect: false,
+      commandTimeout: this.#blockMs + 5000,
+    });
     fresh.on('error', () => {});
     return fresh;
   }

@@ -1,0 +1,55 @@
+// The producer's queues against a real Redis: the shared QueueEvents behind `Prefer: wait`
+// keeps delivering completions after sitting idle longer than the producer's command timeout.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createProducerConnection, loadConfig, predictionQueueName, queuePrefix, type Config, type RedisConnection } from '@predictq/core';
+import { PredictionQueues } from './prediction-queues.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisUrl: string;
+  }
+}
+
+describe('PredictionQueues (real Redis)', () => {
+  let connection: RedisConnection;
+  let config: Config;
+  let queues: PredictionQueues;
+  beforeAll(() => {
+    config = loadConfig(
+      { REDIS_URL: inject('redisUrl'), PREDICTQ_KEY_PREFIX: `pq${randomUUID().slice(0, 8)}` },
+      { routes: [{ name: 'default', model: 'sim-small', base_url: 'http://127.0.0.1:9/v1' }] },
+    );
+    connection = createProducerConnection(config.redis_url);
+    queues = new PredictionQueues(config, connection);
+  });
+  afterAll(async () => {
+    await queues.close();
+    connection.disconnect();
+  });
+
+  it('hears a completion after an idle spell longer than the command timeout, with no error on the event stream', async () => {
+    const events = await queues.events('default');
+    const errors: Error[] = [];
+    events.on('error', (err) => errors.push(err));
+    // The scenario itself: no traffic for longer than the producer connection's 1 s command
+    // timeout, while QueueEvents sits in its blocking XREAD.
+    await sleep(2500);
+    const worker = new Worker(predictionQueueName('default'), async () => ({ ok: true }), {
+      connection: createProducerConnection(config.redis_url, { maxRetriesPerRequest: null, commandTimeout: undefined }),
+      prefix: queuePrefix(config.key_prefix),
+    });
+    try {
+      const id = randomUUID();
+      const heard = new Promise<void>((resolve) => (events as unknown as NodeJS.EventEmitter).once(`completed:${id}`, () => resolve()));
+      await queues.queue('default').add('predict', {}, { jobId: id });
+      const timedOut = sleep(10_000, 'not heard within 10 s');
+      expect(await Promise.race([heard.then(() => 'heard'), timedOut])).toBe('heard');
+      expect(errors.map((e) => e.message)).toEqual([]);
+    } finally {
+      await worker.close();
+    }
+  });
+});
