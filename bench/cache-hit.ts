@@ -62,6 +62,10 @@ async function setup(redisUrl: string): Promise<Fixture> {
     workerUrl: listening[1]!.url,
     direct: new OpenAI({ baseURL: sim.url, apiKey: 'sim', maxRetries: 0 }),
   };
+  // The producer's fail-fast connection refuses commands until it has connected.
+  for (const url of [fixture.fastUrl, fixture.workerUrl]) {
+    while (!(await fetch(`${url}/ready`)).ok) await new Promise((r) => setTimeout(r, 50));
+  }
   // Prime the cache: one real LM call fills L2 and the worker's L1.
   const primed = await predict(fixture.workerUrl);
   if (primed.status !== 'succeeded') throw new Error(`priming failed: ${JSON.stringify(primed)}`);

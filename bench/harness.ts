@@ -10,6 +10,8 @@ export interface BenchCase {
   name: string;
   unit: 'ops/s' | 'ms';
   runs: number;
+  /** Unmeasured runs of each side first (JIT, connection pools), when later runs settle higher. */
+  warmups?: number;
   baselineName: string;
   setup(): Promise<void>;
   baseline(): Promise<number>;
@@ -33,6 +35,10 @@ export async function runCase(c: BenchCase): Promise<{ subject: number; baseline
   const subject: number[] = [];
   const baseline: number[] = [];
   try {
+    for (let i = 0; i < (c.warmups ?? 0); i++) {
+      await c.baseline();
+      await c.subject();
+    }
     for (let i = 0; i < c.runs; i++) {
       // Alternate the order so warm-up and drift do not favour one side.
       if (i % 2 === 0) {

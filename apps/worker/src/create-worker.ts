@@ -110,6 +110,7 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
   });
   // L1 + L2 + cross-worker single-flight; closed with the worker.
   const cache = deps.cache === undefined ? createCache({ config, secrets: deps.secrets, logger }) : (deps.cache ?? undefined);
+  if (cache) metrics.watchCacheL1(() => cache.l1Size);
   // Streamed chat completions are relayed to the producer holding the client's connection.
   const relayFor = (jobId: string) => new RelayWriter(deps.connection, relayKey(config.key_prefix, jobId));
   const pipeline = new PredictionPipeline({ config, lmFor, clock, guard, cost, relayFor, ...(cache ? { cache } : {}) });

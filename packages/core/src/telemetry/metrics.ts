@@ -26,6 +26,10 @@ export interface Metrics {
   predictionDuration: Histogram<'model' | 'cached'>;
   cacheHits: Counter<'level'>;
   cacheMisses: Counter<string>;
+  /** This worker's L1: entries and bytes held, read at scrape time from what watchCacheL1 gave. */
+  cacheL1Entries: Gauge<string>;
+  cacheL1Bytes: Gauge<string>;
+  watchCacheL1(size: () => { entries: number; bytes: number }): void;
   activeRequests: Gauge<string>;
   breakerOpen: Gauge<'route'>;
   /** Jobs sent back to wait (breaker open, rate window, LM 429) without spending an attempt. */
@@ -78,6 +82,7 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  let l1Size: (() => { entries: number; bytes: number }) | undefined;
   const queues = new QueueWatch();
   const scaling = new ScalingWatch();
   return {
@@ -209,6 +214,25 @@ export function createMetrics(options: { prefix?: string; defaultMetrics?: boole
       registers,
     }),
     cacheMisses: new Counter({ name: 'dspy_cache_misses_total', help: 'Cache misses', registers }),
+    cacheL1Entries: new Gauge({
+      name: 'dspy_cache_l1_entries',
+      help: "Entries in this worker's in-memory cache (bounded by cache.l1.max_entries)",
+      registers,
+      collect() {
+        if (l1Size) this.set(l1Size().entries);
+      },
+    }),
+    cacheL1Bytes: new Gauge({
+      name: 'dspy_cache_l1_bytes',
+      help: "Bytes held by this worker's in-memory cache (bounded by cache.l1.max_bytes)",
+      registers,
+      collect() {
+        if (l1Size) this.set(l1Size().bytes);
+      },
+    }),
+    watchCacheL1(size) {
+      l1Size = size;
+    },
     activeRequests: new Gauge({ name: 'dspy_active_requests', help: 'Predictions being processed now', registers }),
     breakerOpen: new Gauge({
       name: 'dspy_circuit_breaker_open',

@@ -1,0 +1,161 @@
+// predictq over HTTP against a peer gateway, in the same run on the same 0 ms simulator:
+// Portkey's gateway (@portkey-ai/gateway) proxying chat completions, against predictq's cache
+// hit on the producer's fast path and its uncached prediction through the queue with
+// `Prefer: wait`. Every server is its own process running its built code as `npm start` runs
+// it (the simulator too); autocannon drives 60 connections from this one. Also prints the producer's peak RSS under that load and a
+// worker's RSS once its L1 holds the target number of entries.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
+import { freePort } from '../test/utils/redis-server.js';
+import { ROOT, startNode, workerMetricsUrl, type AppProcess } from '../test/utils/processes.js';
+import { median } from './harness.js';
+
+export interface HttpPeersOptions {
+  connections: number;
+  durationS: number;
+  runs: number;
+  /** Distinct predictions the worker's L1 should hold when its RSS is read. */
+  l1Entries: number;
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+const QUESTION = 'What is the capital of France?';
+/** What scripts/start.mjs gives the producer and each worker. */
+const HEAP_CAP = '--max-old-space-size=1024';
+const PORTKEY = join(ROOT, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
+
+function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+/** Runs autocannon; throws unless every response was a 2xx (a fast error is not throughput). */
+async function load(name: string, options: autocannon.Options): Promise<Load> {
+  const result = await autocannon({ ...options, connections: options.connections, timeout: 30 });
+  const ok = result['2xx'];
+  if (result.non2xx > 0 || result.errors > 0 || ok === 0) {
+    throw new Error(`${name}: ${ok} ok, ${result.non2xx} non-2xx, ${result.errors} errors (${JSON.stringify(result.statusCodeStats)})`);
+  }
+  return { rps: ok / result.duration, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+export async function startPredictq(redisUrl: string, simUrl: string, dir: string): Promise<{ url: string; producer: AppProcess; worker: AppProcess }> {
+  const configPath = join(dir, 'config.json');
+  writeFileSync(configPath, JSON.stringify({ routes: [{ name: 'default', model: 'sim-small', base_url: simUrl }] }));
+  const port = await freePort();
+  const env = {
+    REDIS_URL: redisUrl,
+    PREDICTQ_KEY_PREFIX: `bench${randomUUID().slice(0, 6)}`,
+    PREDICTQ_CONFIG: configPath,
+    PORT: String(port),
+    WORKER_METRICS_PORT: '0',
+    NODE_ENV: 'production',
+  };
+  // BENCH_PROFILE_DIR: both write a CPU profile there when they exit (node --cpu-prof).
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  // As `npm start` runs them: the built code, with its heap cap.
+  const app = (name: 'producer' | 'worker') => startNode(name, [...profile, HEAP_CAP, join(ROOT, 'apps', name, 'dist', 'main.js')], env);
+  const producer = app('producer');
+  const worker = app('worker');
+  await Promise.all([producer.waitForLine(/producer listening/), worker.waitForLine(/worker ready/)]);
+  return { url: `http://127.0.0.1:${port}`, producer, worker };
+}
+
+function line(name: string, runs: Load[]): Load {
+  const m = { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) };
+  console.log(
+    `  ${name.padEnd(34)} median ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50.toFixed(0).padStart(4)} ms  p99 ${m.p99.toFixed(0).padStart(4)} ms   runs: ${runs.map((r) => r.rps.toFixed(0)).join(', ')} req/s`,
+  );
+  return m;
+}
+
+export async function httpPeersBench(redisUrl: string, options: HttpPeersOptions): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'predictq-bench-'));
+  const processes: AppProcess[] = [];
+  try {
+    const simPort = await freePort();
+    const sim = startNode('lm-sim', [join(ROOT, 'apps', 'lm-sim', 'dist', 'main.js')], { LM_SIM_PORT: String(simPort) });
+    processes.push(sim);
+    const gatewayPort = await freePort();
+    const portkey = startNode('portkey', [PORTKEY, `--port=${gatewayPort}`, '--headless'], { NODE_ENV: 'production' });
+    processes.push(portkey);
+    await Promise.all([sim.waitForLine(/lm-sim listening/), portkey.waitForLine(/Ready for connections/)]);
+    const simUrl = `http://127.0.0.1:${simPort}/v1`;
+    const predictq = await startPredictq(redisUrl, simUrl, dir);
+    processes.push(predictq.producer, predictq.worker);
+
+    const common = { connections: options.connections, duration: options.durationS, method: 'POST' as const };
+    const portkeyLoad = () =>
+      load('Portkey', {
+        ...common,
+        url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
+        headers: { 'content-type': 'application/json', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': simUrl, authorization: 'Bearer sim' },
+        body: JSON.stringify({ model: 'sim-small', messages: [{ role: 'user', content: QUESTION }] }),
+      });
+    const predictions = { 'content-type': 'application/json', prefer: 'wait=30' };
+    const prediction = (question: string) => JSON.stringify({ signature: 'question -> answer', inputs: { question } });
+    const primed = await fetch(`${predictq.url}/v1/predictions`, { method: 'POST', headers: predictions, body: prediction(QUESTION) });
+    if (primed.status !== 200) throw new Error(`priming the cache answered ${primed.status}: ${await primed.text()}`);
+    const hitLoad = () => load('cache hit', { ...common, url: `${predictq.url}/v1/predictions`, headers: predictions, body: prediction(QUESTION) });
+    let distinct = 0;
+    const uncachedLoad = (extra: Partial<autocannon.Options> = {}) =>
+      load('uncached', {
+        ...(extra.amount ? { connections: common.connections, method: common.method } : common),
+        url: `${predictq.url}/v1/predictions`,
+        headers: predictions,
+        requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: prediction(`bench question ${distinct++}`) }) }],
+        ...extra,
+      });
+
+    // Warm every path once (JIT, connection pools), then alternate the order of the runs.
+    const warm = { duration: Math.min(2, options.durationS) };
+    await portkeyLoad().then(() => load('cache hit', { ...common, ...warm, url: `${predictq.url}/v1/predictions`, headers: predictions, body: prediction(QUESTION) }));
+    await uncachedLoad(warm);
+    const cases = [
+      { name: 'Portkey gateway 1.15.2 (proxy)', run: portkeyLoad, results: [] as Load[] },
+      { name: 'predictq cache hit, fast path', run: hitLoad, results: [] as Load[] },
+      { name: 'predictq uncached, Prefer: wait', run: uncachedLoad, results: [] as Load[] },
+    ];
+    let producerPeakMb = 0;
+    const sampler = setInterval(() => {
+      producerPeakMb = Math.max(producerPeakMb, rssMb(predictq.producer.child.pid!, 'VmRSS'));
+    }, 100);
+    try {
+      for (let i = 0; i < options.runs; i++) {
+        const order = i % 2 === 0 ? cases : [...cases].reverse();
+        for (const c of order) c.results.push(await c.run());
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+    console.log(`\nover HTTP, ${options.connections} connections, ${options.durationS} s per run, simulator at 0 ms (each server its own process)`);
+    const [peer, hit, uncached] = cases.map((c) => line(c.name, c.results)) as [Load, Load, Load];
+    console.log(`  ratio cache hit / Portkey: ${(hit.rps / peer.rps).toFixed(2)} (target >= 5); its p99 / its p50: ${(hit.p99 / hit.p50).toFixed(2)} (target <= 3)`);
+    console.log(
+      `  ratio uncached / Portkey: ${(uncached.rps / peer.rps).toFixed(2)} (target >= 1); p50 ${uncached.p50.toFixed(0)} ms vs Portkey ${peer.p50.toFixed(0)} ms (target lower)`,
+    );
+    console.log(`  producer RSS under this load: peak ${producerPeakMb.toFixed(0)} MB (target < 200 MB)`);
+
+    // The worker's RSS once its L1 holds the target number of entries (filled by more distinct
+    // uncached predictions when the runs above did not reach it).
+    const metricsUrl = await workerMetricsUrl(predictq.worker);
+    const l1Entries = async () => Number(/^dspy_cache_l1_entries (\d+)/m.exec(await (await fetch(metricsUrl)).text())?.[1] ?? 0);
+    let entries = await l1Entries();
+    if (entries < options.l1Entries) await uncachedLoad({ amount: options.l1Entries - entries + options.connections });
+    entries = await l1Entries();
+    const workerRss = rssMb(predictq.worker.child.pid!, 'VmRSS');
+    console.log(`  worker RSS with ${entries} L1 entries: ${workerRss.toFixed(0)} MB (target < 200 MB at 10,000 entries)`);
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
