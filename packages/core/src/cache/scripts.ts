@@ -1,14 +1,17 @@
-// The cache's Redis scripts (lock release and renewal), typed.
+// The cache's Redis scripts (read-or-lock, lock release and renewal), typed.
 import type { RedisConnection } from '../queue/connection.js';
 import { defineScripts } from '../redis/index.js';
 
 export interface CacheScripts {
+  /** [stored value, 1 when the lock is now ours, the lock's value when another holds it]. */
+  cacheReadOrLockBuffer(valueKey: string, lockKey: string, token: string, lockTtlMs: number): Promise<[Buffer | null, number, Buffer | null]>;
   cacheReleaseLock(lockKey: string, token: string, marker: string, markerTtlMs: number): Promise<number>;
   cacheExtendLock(lockKey: string, token: string, ttlMs: number): Promise<number>;
 }
 
 export function withCacheScripts(redis: RedisConnection): RedisConnection & CacheScripts {
   const scripted = defineScripts(redis, import.meta.url, {
+    cacheReadOrLock: './lua/read-or-lock-2.lua',
     cacheReleaseLock: './lua/release-lock-1.lua',
     cacheExtendLock: './lua/extend-lock-1.lua',
   });

@@ -207,33 +207,24 @@ export class TieredCache {
   // --- the miss path -------------------------------------------------------------------
 
   async #fill(key: string, ctx: FetchContext): Promise<L1Value> {
-    const first = await this.#readL2(key, ctx.type);
-    if (first !== undefined && first !== UNAVAILABLE) return { ...first, via: 'redis', storable: true };
-    if (first === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
-
+    const valueKey = this.#valueKey(key);
     const lockKey = this.#lockKey(key);
     const deadline = this.#clock.now() + this.settings.wait_ms;
     let delay = POLL_FIRST_MS;
-    for (;;) {
+    for (let first = true; ; first = false) {
       const token = randomUUID();
-      // Lock and re-read in one round trip: the last holder may have stored the answer
-      // between our first read and our lock (Redis runs the two in order).
-      const attempt = await this.#guard.run(async (r) => {
-        const results = await r.pipeline().set(lockKey, token, 'PX', this.settings.lock_ttl_ms, 'NX').getBuffer(this.#valueKey(key)).exec();
-        return [results?.[0]?.[1] as string | null, results?.[1]?.[1] as Buffer | null] as const;
-      });
+      // One round trip: the answer if stored, else the lock if free (Redis runs it as one step).
+      const attempt = await this.#guard.run((r) => (r as unknown as CacheScripts).cacheReadOrLockBuffer(valueKey, lockKey, token, this.settings.lock_ttl_ms));
       if (attempt === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
-      const [acquired, raw] = attempt;
-      if (acquired === 'OK') {
-        const again = raw ? this.#decode(key, raw, ctx.type) : undefined;
-        if (again !== undefined) {
-          await this.#guard.run(() => this.#redis.cacheReleaseLock(lockKey, token, '', 0));
-          return { entry: again, size: raw!.length, via: 'coalesced', storable: true };
-        }
-        return this.#computeAndFill(key, ctx, token);
+      const [raw, acquired, holder] = attempt;
+      if (raw) {
+        const entry = this.#decode(key, raw, ctx.type);
+        // An answer that does not decode is replaced by ours.
+        if (entry === undefined) return this.#computeAndFill(key, ctx, undefined);
+        return { entry, size: raw.length, via: first ? 'redis' : 'coalesced', storable: true };
       }
-      const filled = raw ? this.#decode(key, raw, ctx.type) : undefined;
-      if (filled !== undefined) return { entry: filled, size: raw!.length, via: 'coalesced', storable: true };
+      if (acquired === 1) return this.#computeAndFill(key, ctx, token);
+      if (holder?.toString() === UNCACHEABLE) return this.#computeAndFill(key, ctx, undefined);
       // Another worker is computing it: wait for its answer (bounded), then take over if it vanished.
       for (;;) {
         if (ctx.signal?.aborted) throw cancelled();
@@ -245,14 +236,14 @@ export class TieredCache {
         await sleep(Math.min(delay, left), undefined, { ref: false });
         delay = Math.min(Math.ceil(delay * 1.5), POLL_MAX_MS);
         const polled = await this.#guard.run(async (r) => {
-          const results = await r.pipeline().getBuffer(this.#valueKey(key)).get(lockKey).exec();
+          const results = await r.pipeline().getBuffer(valueKey).get(lockKey).exec();
           return [results?.[0]?.[1] as Buffer | null, results?.[1]?.[1] as string | null] as const;
         });
         if (polled === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
-        const [raw, lock] = polled;
-        if (raw) {
-          const entry = this.#decode(key, raw, ctx.type);
-          if (entry !== undefined) return { entry, size: raw.length, via: 'coalesced', storable: true };
+        const [stored, lock] = polled;
+        if (stored) {
+          const entry = this.#decode(key, stored, ctx.type);
+          if (entry !== undefined) return { entry, size: stored.length, via: 'coalesced', storable: true };
           return this.#computeAndFill(key, ctx, undefined);
         }
         if (lock === UNCACHEABLE) return this.#computeAndFill(key, ctx, undefined);
