@@ -5,7 +5,17 @@
 // ends a piece, so ordinary text counts exactly as `encode` does; only a run longer than a
 // segment with no such place (one repeated character, a long base64 blob) is cut arbitrarily,
 // which can shift its count by a token per cut.
-import { decode, encode, encodeChat } from 'gpt-tokenizer';
+import { createRequire } from 'node:module';
+
+type Tokenizer = typeof import('gpt-tokenizer');
+let loaded: Tokenizer | undefined;
+/**
+ * gpt-tokenizer, loaded on first use: its o200k tables add ~64 MB to a process, which a
+ * producer without budgets (or a process that never counts) should not carry.
+ */
+function tokenizer(): Tokenizer {
+  return (loaded ??= createRequire(import.meta.url)('gpt-tokenizer') as Tokenizer);
+}
 
 /** Long enough that cuts are rare in real text, short enough that the quadratic merge is cheap. */
 const MAX_SEGMENT = 256;
@@ -61,7 +71,7 @@ function* segments(text: string): Generator<string> {
 
 export function countTextTokens(text: string): number {
   let count = 0;
-  for (const segment of segments(text)) count += encode(segment, PLAIN_TEXT).length;
+  for (const segment of segments(text)) count += tokenizer().encode(segment, PLAIN_TEXT).length;
   return count;
 }
 
@@ -71,7 +81,7 @@ export function countTextTokens(text: string): number {
  * for the same roles with empty contents.
  */
 export function countChatTokens(messages: readonly TokenMessage[]): number {
-  const framing = encodeChat(
+  const framing = tokenizer().encodeChat(
     messages.map((m) => ({ role: m.role, content: '' })),
     CHAT_MODEL,
     PLAIN_TEXT,
@@ -83,8 +93,8 @@ export function countChatTokens(messages: readonly TokenMessage[]): number {
 export function truncateToTokens(text: string, maxTokens: number): { text: string; tokens: number; truncated: boolean } {
   const tokens: number[] = [];
   for (const segment of segments(text)) {
-    for (const token of encode(segment, PLAIN_TEXT)) tokens.push(token);
-    if (tokens.length > maxTokens) return { text: decode(tokens.slice(0, maxTokens)), tokens: maxTokens, truncated: true };
+    for (const token of tokenizer().encode(segment, PLAIN_TEXT)) tokens.push(token);
+    if (tokens.length > maxTokens) return { text: tokenizer().decode(tokens.slice(0, maxTokens)), tokens: maxTokens, truncated: true };
   }
   return { text, tokens: tokens.length, truncated: false };
 }
