@@ -159,6 +159,17 @@ describe('rate limits', () => {
     expect(await codeOf(limits.admit('r', 200))).toBe('lm_rate_limited');
   });
 
+  it('asks for the token estimate only on a route with a TPM limit', async () => {
+    let asked = 0;
+    const estimate = () => (asked++, 600);
+    await new RateLimits(redis, `${prefix}d`, config({ rpm: 600 }).routes).admit('r', estimate);
+    expect(asked).toBe(0);
+    const tpm = new RateLimits(redis, `${prefix}e`, config({ tpm: 1000 }).routes);
+    await tpm.admit('r', estimate);
+    expect(asked).toBe(1);
+    expect(await codeOf(tpm.admit('r', estimate))).toBe('lm_rate_limited');
+  });
+
   it('pauses a route for every worker after a 429, and never shortens a pause', async () => {
     const limits = new RateLimits(redis, `${prefix}c`, config({}).routes);
     await limits.admit('r', 10); // no limits configured: admitted

@@ -1,5 +1,5 @@
 // Starts a worker process: config from the environment, metrics server, graceful SIGTERM.
-import { countTextTokens, createLogger, createMetrics, createQueueConnection, loadConfigOrExit, startTracing } from '@predictq/core';
+import { createLogger, createMetrics, createQueueConnection, loadConfigOrExit, startTracing } from '@predictq/core';
 import { createWorker } from './create-worker.js';
 import { createMetricsServer } from './metrics-server.js';
 
@@ -10,8 +10,6 @@ const logger = createLogger({ name: 'worker', level: config.log_level });
 if (tracing.ignored.length) logger.warn({ ignored: tracing.ignored }, 'OTEL_TRACES_EXPORTER names exporters predictq lacks (it has otlp, console, none)');
 const metrics = createMetrics();
 const connection = createQueueConnection(config.redis_url);
-// Every LM call's estimate counts tokens: load the tokenizer (lazy elsewhere) before the first job.
-countTextTokens('ready');
 const worker = createWorker({ config, connection, logger, metrics, secrets: process.env, telemetry: tracing.bullmq });
 let closing = false;
 const server = createMetricsServer(metrics, () => !closing, () => !closing && connection.status === 'ready');

@@ -153,4 +153,24 @@ describe('CostTracker in the pipeline (real Redis)', () => {
     const report = await cost.ledger.report({ tenant: 'acme', from: '2025-06-15', to: '2025-06-15', groupBy: 'variant' });
     expect(report.groups).toMatchObject([{ key: 'b', cache_hits: 1, saved_tokens: 1500, saved_micros: 450, saved_usd: 0.00045, cost_micros: 0 }]);
   });
+  it('counts the prompt\'s tokens only for a tenant a budget applies to', async () => {
+    const request = (promptTokens: () => number) => ({
+      id: randomUUID(),
+      tenant: 'default',
+      route: { name: 'r', model: 'sim-small', timeout_ms: 1000 },
+      variant: null,
+      promptTokens,
+      maxTokens: 10,
+    });
+    let counted = 0;
+    const count = () => (counted++, 50);
+    const unbudgeted = setup({}, { chat: async () => reply({}) });
+    await (await unbudgeted.cost.reserve(request(count))).release();
+    expect(counted).toBe(0);
+    const budgeted = setup({ budgets: { global: { daily_usd: 1 } } }, { chat: async () => reply({}) });
+    const reservation = await budgeted.cost.reserve(request(count));
+    expect(counted).toBe(1);
+    expect(reservation.reservedMicros).toBeGreaterThan(0);
+    await reservation.release();
+  });
 });

@@ -22,8 +22,8 @@ export interface CostRequest {
   tenant: string;
   route: { name: string; model: string; timeout_ms: number };
   variant: string | null;
-  /** The prompt's estimated tokens (lm/token-estimate.ts). */
-  promptTokens: number;
+  /** The prompt's estimated tokens (lm/token-estimate.ts); read only when a budget applies. */
+  promptTokens: () => number;
   maxTokens: number;
 }
 
@@ -105,7 +105,7 @@ export class CostTracker {
   async reserve(request: CostRequest): Promise<Reservation> {
     const price = this.#price(request.route.model);
     const applies = this.budgets.applies(request.tenant);
-    const reservedMicros = applies ? worstCaseMicros(price, request.promptTokens, request.maxTokens) : 0;
+    const reservedMicros = applies ? worstCaseMicros(price, request.promptTokens(), request.maxTokens) : 0;
     const id = `${request.id}:${randomUUID().slice(0, 8)}`;
     let outcome;
     try {

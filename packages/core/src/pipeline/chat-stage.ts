@@ -122,7 +122,8 @@ export async function computeChat(deps: MeteredCallDeps & { lm: LmCaller }, ctx:
   const complete = deps.lm.complete?.bind(deps.lm);
   if (!complete) throw new Error(`the LM client of route ${route.name} cannot pass chat completions through`);
   const messages = chatMessagesText(data.body);
-  const promptTokens = estimatePromptTokens(messages);
+  let tokens: number | undefined;
+  const promptTokens = () => (tokens ??= estimatePromptTokens(messages));
   const relay = data.stream ? ctx.relay : undefined;
   relay?.start('miss');
   const { response, costMicros, durationMs } = await meteredCall(deps, {

@@ -24,7 +24,11 @@ export interface MeteredCall<T> {
   tenant: string;
   route: RouteConfig;
   variant: string | null;
-  promptTokens: number;
+  /**
+   * The prompt's estimated tokens, asked for only when a budget or a TPM limit needs it: counting
+   * them is a tokenizer pass over the whole prompt (and loading the tokenizer, ~64 MB, at first).
+   */
+  promptTokens: () => number;
   maxTokens: number;
   /** The job's signal: cancelling the job aborts the call. */
   signal?: AbortSignal | undefined;
@@ -50,7 +54,7 @@ export async function meteredCall<T extends { usage: LmUsage }>(
     const { response, durationMs } = deps.guard
       ? await deps.guard.run({
           route,
-          estimatedTokens: call.promptTokens + call.maxTokens,
+          estimatedTokens: () => call.promptTokens() + call.maxTokens,
           ...(call.signal ? { signal: call.signal } : {}),
           call: send,
           usedTokens: (r) => r.response.usage.total_tokens,

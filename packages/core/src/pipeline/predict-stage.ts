@@ -17,7 +17,7 @@ export const SHADOW_TENANT = '_shadow';
 interface LmAsk {
   messages: ChatMessage[];
   params: SamplingParams & { max_tokens: number };
-  promptTokens: number;
+  promptTokens: () => number;
 }
 
 type Answered = { response: LmResponse; costMicros: number; durationMs: number };
@@ -49,7 +49,7 @@ export async function computePrediction(deps: MeteredCallDeps & { lm: LmCaller }
       throw err;
     }
   };
-  const first = await call({ messages: ctx.messages, params: ctx.params, promptTokens: ctx.promptTokens() });
+  const first = await call({ messages: ctx.messages, params: ctx.params, promptTokens: ctx.promptTokens });
   if (!first) return degradedResult(data, route, data.fallback!, times());
   const calls = [first];
   let outputs: Record<string, unknown>;
@@ -59,7 +59,8 @@ export async function computePrediction(deps: MeteredCallDeps & { lm: LmCaller }
     if (!(err instanceof ParseError) || !ctx.module.jsonFallback) throw err;
     deps.events.emit('adapter:fallback', { route: route.name, model: route.model });
     const messages = ctx.module.messages(data.inputs, 'json');
-    const second = await call({ messages, params: withAdapterParams('json', ctx.params), promptTokens: estimatePromptTokens(messages) });
+    let tokens: number | undefined;
+    const second = await call({ messages, params: withAdapterParams('json', ctx.params), promptTokens: () => (tokens ??= estimatePromptTokens(messages)) });
     if (!second) return degradedResult(data, route, data.fallback!, times());
     calls.push(second);
     outputs = ctx.module.parse(second.response.text, 'json');

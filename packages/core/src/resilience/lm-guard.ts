@@ -14,7 +14,8 @@ import { RouteBreaker } from './route-breaker.js';
 export interface GuardedCall<T> {
   route: RouteConfig;
   /** Prompt + max_tokens, for TPM admission; corrected by `usedTokens` after the call. */
-  estimatedTokens: number;
+  /** Read only when the route has a TPM limit. */
+  estimatedTokens: () => number;
   /** The job's signal: cancelling the job aborts the call. */
   signal?: AbortSignal;
   call(signal: AbortSignal): Promise<T>;
