@@ -1,5 +1,6 @@
 // The producer's queues against a real Redis: the shared QueueEvents behind `Prefer: wait`
-// keeps delivering completions after sitting idle longer than the producer's command timeout.
+// keeps delivering completions after sitting idle longer than the producer's command timeout,
+// and the light "finished yet?" read agrees with the job's state.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'bullmq';
@@ -48,6 +49,36 @@ describe('PredictionQueues (real Redis)', () => {
       const timedOut = sleep(10_000, 'not heard within 10 s');
       expect(await Promise.race([heard.then(() => 'heard'), timedOut])).toBe('heard');
       expect(errors.map((e) => e.message)).toEqual([]);
+    } finally {
+      await worker.close();
+    }
+  });
+  it('says finished for a completed or failed job and for one that is gone, not for one still queued', async () => {
+    const queue = queues.queue('default');
+    const [queued, done, failing] = [randomUUID(), randomUUID(), randomUUID()];
+    await queue.add('predict', {}, { jobId: queued, delay: 60_000 });
+    const events = await queues.events('default');
+    const emitter = events as unknown as NodeJS.EventEmitter;
+    const finished = Promise.all(
+      [`completed:${done}`, `failed:${failing}`].map((event) => new Promise<void>((resolve) => emitter.once(event, () => resolve()))),
+    );
+    await queue.add('predict', {}, { jobId: done });
+    await queue.add('predict', { fail: true }, { jobId: failing, attempts: 1 });
+    const worker = new Worker(
+      predictionQueueName('default'),
+      async (job) => {
+        if ((job.data as { fail?: boolean }).fail) throw new Error('no');
+        return { ok: true };
+      },
+      { connection: createProducerConnection(config.redis_url, { maxRetriesPerRequest: null, commandTimeout: undefined }), prefix: queuePrefix(config.key_prefix) },
+    );
+    try {
+      await finished;
+      expect(await queues.finishedOrGone(done, 'default')).toBe(true);
+      expect(await queues.finishedOrGone(failing, 'default')).toBe(true);
+      expect(await queues.finishedOrGone(queued, 'default')).toBe(false);
+      expect((await queues.snapshot(queued))?.state).toBe('queued');
+      expect(await queues.finishedOrGone(randomUUID(), 'default')).toBe(true);
     } finally {
       await worker.close();
     }

@@ -155,6 +155,21 @@ export class PredictionQueues {
     });
   }
 
+  /**
+   * Whether a route's job has finished (completed, or failed for good) or is gone, from one
+   * HMGET of two fields: what `Prefer: wait` asks before it trusts the events, without reading
+   * and decoding the whole job (the final answer is read once, by snapshot()).
+   */
+  async finishedOrGone(id: string, route: string): Promise<boolean> {
+    return this.#redis(async () => {
+      const queue = this.queue(route);
+      const client = (await queue.client) as unknown as RedisConnection;
+      // BullMQ sets finishedOn when the job enters completed or failed; every job has a timestamp.
+      const [finishedOn, timestamp] = await client.hmget(queue.toKey(id), 'finishedOn', 'timestamp');
+      return finishedOn !== null || timestamp === null;
+    });
+  }
+
   /** Removes a job not yet running; false when a worker holds it (BullMQ refuses a locked job). */
   async remove(id: string, route: string): Promise<boolean> {
     return this.#redis(async () => (await this.queue(route).remove(id)) === 1);

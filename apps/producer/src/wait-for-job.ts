@@ -40,10 +40,7 @@ export async function waitForJob(queues: PredictionQueues, route: string, jobId:
   const abort = () => stop.abort();
   signal?.addEventListener('abort', abort, { once: true });
   // Unknown (removed) and unreadable count as finished: the caller's final read says what it is.
-  const isFinished = async () => {
-    const snapshot = await queues.snapshot(jobId).catch(() => undefined);
-    return snapshot === undefined || snapshot.state === 'completed' || snapshot.state === 'failed';
-  };
+  const isFinished = () => queues.finishedOrGone(jobId, route).catch(() => true);
 
   const viaEvents = (async () => {
     try {
