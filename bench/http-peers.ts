@@ -48,7 +48,7 @@ async function load(name: string, options: autocannon.Options): Promise<Load> {
   return { rps: ok / result.duration, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-export async function startPredictq(redisUrl: string, simUrl: string, dir: string): Promise<{ url: string; producer: AppProcess; worker: AppProcess }> {
+async function startPredictq(redisUrl: string, simUrl: string, dir: string): Promise<{ url: string; producer: AppProcess; worker: AppProcess }> {
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify({ routes: [{ name: 'default', model: 'sim-small', base_url: simUrl }] }));
   const port = await freePort();
@@ -67,7 +67,10 @@ export async function startPredictq(redisUrl: string, simUrl: string, dir: strin
   const producer = app('producer');
   const worker = app('worker');
   await Promise.all([producer.waitForLine(/producer listening/), worker.waitForLine(/worker ready/)]);
-  return { url: `http://127.0.0.1:${port}`, producer, worker };
+  const url = `http://127.0.0.1:${port}`;
+  // Listening is not ready: the producer's fail-fast connection refuses commands until connected.
+  while (!(await fetch(`${url}/ready`)).ok) await new Promise((resolve) => setTimeout(resolve, 50));
+  return { url, producer, worker };
 }
 
 function line(name: string, runs: Load[]): Load {
