@@ -40,7 +40,7 @@ function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 
 /** Runs autocannon; throws unless every response was a 2xx (a fast error is not throughput). */
 async function load(name: string, options: autocannon.Options): Promise<Load> {
-  const result = await autocannon({ ...options, connections: options.connections, timeout: 30 });
+  const result = await autocannon({ ...options, timeout: 30 });
   const ok = result['2xx'];
   if (result.non2xx > 0 || result.errors > 0 || ok === 0) {
     throw new Error(`${name}: ${ok} ok, ${result.non2xx} non-2xx, ${result.errors} errors (${JSON.stringify(result.statusCodeStats)})`);

@@ -1,25 +1,16 @@
 // Redis commands per uncached prediction, from `INFO commandstats` deltas around one run of
 // the worker pipeline and one of a bare BullMQ job (same job count, same simulator). Counts
-// include the commands scripts run inside Redis; `round trips` counts what clients sent
+// include the commands scripts run inside Redis; `sent` counts what clients sent
 // (script calls count once), which is what costs a worker CPU and latency.
 import { Redis } from 'ioredis';
 import type { BenchCase } from './harness.js';
 
-interface CommandCounts {
-  total: number;
-  byCommand: Map<string, number>;
-}
-
-async function commandStats(redis: Redis): Promise<CommandCounts> {
+/** Every command Redis ran since the last RESETSTAT, those scripts ran included. */
+async function commandsRun(redis: Redis): Promise<number> {
   const info = await redis.info('commandstats');
-  const byCommand = new Map<string, number>();
-  for (const line of info.split('\n')) {
-    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
-    if (m) byCommand.set(m[1]!, Number(m[2]));
-  }
   let total = 0;
-  for (const calls of byCommand.values()) total += calls;
-  return { total, byCommand };
+  for (const m of info.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) total += Number(m[1]);
+  return total;
 }
 
 /**
@@ -33,7 +24,8 @@ async function clientCommands(redisUrl: string, run: () => Promise<number>): Pro
   const marker = `predictq-bench-flush-${process.pid}`;
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     if (args[0]?.toLowerCase() === 'echo' && args[1] === marker) return flushed?.();
-    if (!source.includes('lua')) sent.set(args[0]!.toLowerCase(), (sent.get(args[0]!.toLowerCase()) ?? 0) + 1);
+    const name = args[0]!.toLowerCase();
+    if (!source.includes('lua')) sent.set(name, (sent.get(name) ?? 0) + 1);
   });
   try {
     await run();
@@ -50,7 +42,7 @@ async function clientCommands(redisUrl: string, run: () => Promise<number>): Pro
 async function measure(redisUrl: string, redis: Redis, jobs: number, run: () => Promise<number>): Promise<{ perJob: number; sentPerJob: number; top: string }> {
   await redis.config('RESETSTAT');
   const sent = await clientCommands(redisUrl, run);
-  const stats = await commandStats(redis);
+  const ran = await commandsRun(redis);
   // CONFIG RESETSTAT, MONITOR, the marker ECHO and INFO are this function's own.
   const own = 4;
   const top = [...sent]
@@ -58,9 +50,8 @@ async function measure(redisUrl: string, redis: Redis, jobs: number, run: () => 
     .slice(0, 8)
     .map(([name, calls]) => `${name} ${(calls / jobs).toFixed(1)}`)
     .join(', ');
-  let total = 0;
-  for (const calls of sent.values()) total += calls;
-  return { perJob: (stats.total - own) / jobs, sentPerJob: total / jobs, top };
+  const sentTotal = [...sent.values()].reduce((a, b) => a + b, 0);
+  return { perJob: (ran - own) / jobs, sentPerJob: sentTotal / jobs, top };
 }
 
 /** Prints commands per job of `c`'s subject and baseline (one run each, after a warm-up run). */

@@ -138,9 +138,9 @@ describe('rate limits', () => {
 
   it('spreads RPM over the minute (ceil(rpm/60) a second) and waits instead of failing', async () => {
     const limits = new RateLimits(redis, `${prefix}a`, config({ rpm: 120 }).routes);
-    await limits.admit('r', 10);
-    await limits.admit('r', 10);
-    const third = await limits.admit('r', 10).catch((err: unknown) => err);
+    await limits.admit('r', () => 10);
+    await limits.admit('r', () => 10);
+    const third = await limits.admit('r', () => 10).catch((err: unknown) => err);
     expect(third).toBeInstanceOf(WaitError);
     expect((third as WaitError).code).toBe('lm_rate_limited');
     expect((third as WaitError).delayMs).toBeGreaterThan(0);
@@ -150,13 +150,13 @@ describe('rate limits', () => {
 
   it('reserves estimated tokens, corrects them with the real usage, and refunds calls never made', async () => {
     const limits = new RateLimits(redis, `${prefix}b`, config({ tpm: 1000 }).routes);
-    const first = await limits.admit('r', 600);
-    expect(await codeOf(limits.admit('r', 600))).toBe('lm_rate_limited');
+    const first = await limits.admit('r', () => 600);
+    expect(await codeOf(limits.admit('r', () => 600))).toBe('lm_rate_limited');
     await limits.settle(first, 100); // the call used far less than its worst case
-    const second = await limits.admit('r', 600);
+    const second = await limits.admit('r', () => 600);
     await limits.refund(second);
-    await limits.admit('r', 800);
-    expect(await codeOf(limits.admit('r', 200))).toBe('lm_rate_limited');
+    await limits.admit('r', () => 800);
+    expect(await codeOf(limits.admit('r', () => 200))).toBe('lm_rate_limited');
   });
 
   it('asks for the token estimate only on a route with a TPM limit', async () => {
@@ -172,11 +172,11 @@ describe('rate limits', () => {
 
   it('pauses a route for every worker after a 429, and never shortens a pause', async () => {
     const limits = new RateLimits(redis, `${prefix}c`, config({}).routes);
-    await limits.admit('r', 10); // no limits configured: admitted
+    await limits.admit('r', () => 10); // no limits configured: admitted
     await limits.pause('r', 400);
     await limits.pause('r', 50);
     const other = new RateLimits(redis.duplicate(), `${prefix}c`, config({}).routes);
-    const waited = await other.admit('r', 10).catch((err: unknown) => err);
+    const waited = await other.admit('r', () => 10).catch((err: unknown) => err);
     expect((waited as WaitError).code).toBe('lm_rate_limited');
     expect((waited as WaitError).delayMs).toBeGreaterThan(300);
   });

@@ -214,6 +214,8 @@ export class TieredCache {
     for (let first = true; ; first = false) {
       const token = randomUUID();
       // One round trip: the answer if stored, else the lock if free (Redis runs it as one step).
+      // Polling while another worker computes is the same call, so a holder that vanished is
+      // taken over by the next poll.
       const attempt = await this.#guard.run((r) => (r as unknown as CacheScripts).cacheReadOrLockBuffer(valueKey, lockKey, token, this.settings.lock_ttl_ms));
       if (attempt === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
       const [raw, acquired, holder] = attempt;
@@ -225,30 +227,15 @@ export class TieredCache {
       }
       if (acquired === 1) return this.#computeAndFill(key, ctx, token);
       if (holder?.toString() === UNCACHEABLE) return this.#computeAndFill(key, ctx, undefined);
-      // Another worker is computing it: wait for its answer (bounded), then take over if it vanished.
-      for (;;) {
-        if (ctx.signal?.aborted) throw cancelled();
-        const left = deadline - this.#clock.now();
-        if (left <= 0) {
-          this.stats.inc('wait_timeouts');
-          return this.#computeAndFill(key, ctx, undefined);
-        }
-        await sleep(Math.min(delay, left), undefined, { ref: false });
-        delay = Math.min(Math.ceil(delay * 1.5), POLL_MAX_MS);
-        const polled = await this.#guard.run(async (r) => {
-          const results = await r.pipeline().getBuffer(valueKey).get(lockKey).exec();
-          return [results?.[0]?.[1] as Buffer | null, results?.[1]?.[1] as string | null] as const;
-        });
-        if (polled === UNAVAILABLE) return this.#computeAndFill(key, ctx, undefined);
-        const [stored, lock] = polled;
-        if (stored) {
-          const entry = this.#decode(key, stored, ctx.type);
-          if (entry !== undefined) return { entry, size: stored.length, via: 'coalesced', storable: true };
-          return this.#computeAndFill(key, ctx, undefined);
-        }
-        if (lock === UNCACHEABLE) return this.#computeAndFill(key, ctx, undefined);
-        if (lock === null) break;
+      // Another worker is computing it: wait for its answer, bounded.
+      if (ctx.signal?.aborted) throw cancelled();
+      const left = deadline - this.#clock.now();
+      if (left <= 0) {
+        this.stats.inc('wait_timeouts');
+        return this.#computeAndFill(key, ctx, undefined);
       }
+      await sleep(Math.min(delay, left), undefined, { ref: false });
+      delay = Math.min(Math.ceil(delay * 1.5), POLL_MAX_MS);
     }
   }
 

@@ -60,7 +60,8 @@ export class RateLimits {
    * Waits (throws WaitError) while the route is paused by a 429 or a window is spent.
    * `pausedMs`: the caller already read pausedFor() (in parallel with other checks).
    */
-  async admit(route: string, estimatedTokens: number | (() => number), pausedMs?: number): Promise<RateAdmission> {
+  /** `estimatedTokens` is asked only on a route with a TPM limit (counting is a tokenizer pass). */
+  async admit(route: string, estimatedTokens: () => number, pausedMs?: number): Promise<RateAdmission> {
     const paused = pausedMs ?? (await this.pausedFor(route));
     if (paused > 0) throw this.#wait(route, 'lm_429', paused);
     const limiters = this.#limiters.get(route) ?? {};
@@ -76,8 +77,7 @@ export class RateLimits {
       }
       if (limiters.tokens && limiters.tpm) {
         // A call larger than the whole budget may still run alone in an empty window.
-        const estimate = typeof estimatedTokens === 'function' ? estimatedTokens() : estimatedTokens;
-        const tokens = Math.max(1, Math.min(Math.ceil(estimate), limiters.tpm));
+        const tokens = Math.max(1, Math.min(Math.ceil(estimatedTokens()), limiters.tpm));
         trying = { limiter: limiters.tokens, points: tokens };
         await limiters.tokens.consume(route, tokens);
         admission.tokens = tokens;
