@@ -64,6 +64,59 @@ describe('Budgets (real Redis)', () => {
     expect((await state(b))['global/daily']).toMatchObject({ spentMicros: 650, reservedMicros: 0 });
   });
 
+  it('counts a settlement retried after a lost reply once, with a budget or none, and keeps no mark of it for long', async () => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    const ledgerKey = `${prefix}:{budget}:usage:test`;
+    const ledger = { key: ledgerKey, ttlS: 60, increments: [['requests', 1]] as Array<[string, number]> };
+    const requests = async () => Number((await redis.hget(ledgerKey, 'requests')) ?? 0);
+
+    // A connection that loses the reply of the next settlement Redis runs.
+    const flaky = new Redis(inject('redisUrl'));
+    let loseNext = false;
+    const settleCall = () => (flaky as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>).predictqSettleCall!;
+    const free = budgets({}, flaky);
+    await free.settle(free.unreserved('u0', 'default'), 0); // defines the scripts on `flaky`
+    const original = settleCall().bind(flaky);
+    (flaky as unknown as Record<string, unknown>).predictqSettleCall = async (...args: unknown[]) => {
+      const reply = await original(...args);
+      if (!loseNext) return reply;
+      loseNext = false;
+      throw new Error('Connection is closed.');
+    };
+    try {
+      const hold = free.unreserved('u1', 'default');
+      // No budget: nothing is written before the call.
+      expect(await redis.exists(`${prefix}:{budget}:calls`)).toBe(0);
+      loseNext = true;
+      await expect(free.settle(hold, 300, ledger)).rejects.toThrow();
+      expect(await requests()).toBe(1);
+      // Retried after the lost reply: counted once.
+      expect(await free.settle(hold, 300, ledger)).toBeUndefined();
+      expect(await requests()).toBe(1);
+      expect(await free.settle(free.unreserved('u2', 'default'), 300, ledger)).toEqual([]);
+      expect(await requests()).toBe(2);
+    } finally {
+      flaky.disconnect();
+    }
+    // A settlement whose reply arrived leaves its mark only until the next settlement takes it away.
+    const steady = budgets({});
+    for (let i = 0; i < 50; i++) await steady.settle(steady.unreserved(`s${i}`, 'default'), 1, ledger);
+    expect(await requests()).toBe(52);
+    // Left: u2's mark (its Budgets is gone: it expires with the record lifetime) and the latest one's.
+    expect(await steady.settledMarks()).toBe(2);
+    // Nothing was reserved, so a release has nothing to give back and sends nothing.
+    await steady.release(steady.unreserved('s99', 'default'));
+    expect(await redis.exists(`${prefix}:{budget}:calls`)).toBe(0);
+
+    const capped = budgets({ global: { daily_usd: 1 } });
+    const recorded = reserved(await capped.reserve('r1', 'default', 500, 60_000));
+    expect(await capped.settle(recorded, 200, ledger)).toHaveLength(1);
+    expect(await capped.settle(recorded, 200, ledger)).toBeUndefined();
+    expect(await requests()).toBe(53);
+    expect((await state(capped))['global/daily']).toMatchObject({ spentMicros: 200, reservedMicros: 0 });
+    expect(() => capped.unreserved('r2', 'default')).toThrow(TypeError);
+  });
+
   it('tells "held by calls in flight" from "spent", and applies tenant and global windows together', async () => {
     prefix = `t${randomUUID().slice(0, 8)}`;
     const b = budgets({ global: { daily_usd: 1 }, tenants: { default: { daily_usd: 0.001, policy: 'hold' } } });

@@ -1,7 +1,9 @@
 // Budgets: global and per tenant, per UTC day and month, enforced across every worker by
 // atomic Redis scripts (reserve the worst case, settle to the real cost, release on failure).
-// Every call is recorded while in flight, with or without a budget, so its settlement (cost
-// and ledger usage, in the same script) happens exactly once even when it must be retried.
+// A call a budget applies to is recorded while in flight; one no budget applies to is not (no
+// round trip before the call) and its settlement leaves a short-lived mark instead. Either way
+// its settlement (cost and ledger usage, in the same script) happens exactly once even when it
+// must be retried.
 import type { RedisConnection } from '../queue/connection.js';
 import type { Clock } from '../clock/index.js';
 import type { BudgetConfig, Config } from '../config/index.js';
@@ -33,6 +35,8 @@ export interface BudgetHold {
   keys: string[];
   slots: Array<BudgetLimit | undefined>;
   at: number;
+  /** Whether reserve-call-5.lua recorded the call (false: no budget applied, nothing was written). */
+  recorded: boolean;
 }
 
 /** The ledger increments a settlement adds in the same atomic step (see UsageLedger.increments). */
@@ -48,6 +52,10 @@ export type ReserveOutcome =
   | { status: 'held' | 'exhausted'; limit: BudgetLimit; resetsAt: number };
 
 const DAY_S = 86_400;
+/** Acknowledged marks one settlement removes at most (the rest ride on the next ones). */
+const ACKS_PER_SETTLE = 64;
+/** Acknowledgements kept waiting at most; beyond, the oldest marks are left to expire. */
+const MAX_PENDING_ACKS = 4096;
 /** A call's record outlives its call this long, so a settlement can be retried through a long Redis outage. */
 export const CALL_RECORD_MS = DAY_S * 1000;
 /** Window keys outlive their window a little, so yesterday's and last month's spend stay readable. */
@@ -66,6 +74,9 @@ export class Budgets {
   readonly #clock: Clock;
   readonly #prefix: string;
   readonly #callsKey: string;
+  readonly #marksKey: string;
+  /** Unrecorded calls whose settlement reply reached us: their marks can go. */
+  #acks: string[] = [];
   readonly #global: Array<BudgetLimit | undefined>;
   readonly #tenants: Map<string, Array<BudgetLimit | undefined>>;
   #scripts: BudgetScripts | undefined;
@@ -77,6 +88,7 @@ export class Budgets {
     // in one Cluster slot, as one script needs.
     this.#prefix = `${deps.config.key_prefix}:{budget}`;
     this.#callsKey = `${this.#prefix}:calls`;
+    this.#marksKey = `${this.#prefix}:settled`;
     this.#global = limitsOf('global', deps.config.budgets.global);
     this.#tenants = new Map(
       Object.entries(deps.config.budgets.tenants).map(([tenant, settings]) => [tenant, limitsOf(`tenant:${tenant}`, settings)]),
@@ -137,9 +149,20 @@ export class Budgets {
       ...this.#ttls(slots, at),
     )) as [number, number];
     const [status, index] = reply;
-    if (status === 1) return { status: 'reserved', hold: { id, keys, slots, at } };
+    if (status === 1) return { status: 'reserved', hold: { id, keys, slots, at, recorded: true } };
     const limit = slots[index - 1]!;
     return { status: status === 0 ? 'held' : 'exhausted', limit, resetsAt: resetsAt(limit.window, at) };
+  }
+
+  /**
+   * A call no budget applies to: nothing to reserve, so nothing is written before the call (its
+   * settlement makes it exactly-once by itself). Throws when a budget does apply.
+   */
+  unreserved(id: string, tenant: string): BudgetHold {
+    const slots = this.#slots(tenant);
+    if (slots.some((l) => l !== undefined)) throw new TypeError(`a budget applies to tenant "${tenant}": reserve the call`);
+    const at = this.#clock.now();
+    return { id, keys: this.#keys(tenant, at), slots, at, recorded: false };
   }
 
   /**
@@ -147,17 +170,33 @@ export class Budgets {
    * increments. Returns each window's state after, or undefined when it was settled before.
    */
   async settle(hold: BudgetHold, costMicros: number, ledger?: LedgerWrite): Promise<BudgetState[] | undefined> {
-    const reply = (await this.#run.settle(
-      this.#callsKey,
-      ledger?.key ?? `${this.#prefix}:usage:none`,
-      ...hold.keys,
-      hold.id,
-      costMicros,
-      ...hold.slots.map((l) => (l ? 1 : 0)),
-      ...this.#ttls(hold.slots, hold.at),
-      ledger?.ttlS ?? 1,
-      ...(ledger?.increments.flat() ?? []),
-    )) as number[];
+    const acks = this.#acks.splice(0, ACKS_PER_SETTLE);
+    let reply: number[];
+    try {
+      reply = (await this.#run.settle(
+        this.#callsKey,
+        this.#marksKey,
+        ledger?.key ?? `${this.#prefix}:usage:none`,
+        ...hold.keys,
+        hold.id,
+        costMicros,
+        hold.recorded ? 1 : 0,
+        this.#clock.now(),
+        CALL_RECORD_MS,
+        ...hold.slots.map((l) => (l ? 1 : 0)),
+        ...this.#ttls(hold.slots, hold.at),
+        ledger?.ttlS ?? 1,
+        acks.length,
+        ...acks,
+        ...(ledger?.increments.flat() ?? []),
+      )) as number[];
+    } catch (err) {
+      // Removing a mark twice is harmless: they go with the next settlement.
+      this.#acknowledge(acks);
+      throw err;
+    }
+    // This settlement's reply is here, so it will not be retried: its mark can go.
+    if (!hold.recorded) this.#acknowledge([hold.id]);
     if (reply[0] !== 1) return undefined;
     const spent = reply.slice(1);
     return hold.slots.flatMap((limit, i) =>
@@ -165,8 +204,20 @@ export class Budgets {
     );
   }
 
+  /** Gives the reservation back; an unrecorded call has nothing to give back. */
   async release(hold: BudgetHold): Promise<void> {
+    if (!hold.recorded) return;
     await this.#run.release(this.#callsKey, ...hold.keys, hold.id);
+  }
+
+  #acknowledge(ids: string[]): void {
+    this.#acks.push(...ids);
+    if (this.#acks.length > MAX_PENDING_ACKS) this.#acks.splice(0, this.#acks.length - MAX_PENDING_ACKS);
+  }
+
+  /** Marks of settled unrecorded calls still in Redis (acknowledged ones go with later settlements). */
+  async settledMarks(): Promise<number> {
+    return this.#redis.zcard(this.#marksKey);
   }
 
   /** Calls recorded as in flight (settled ones are removed; a dead worker's expire after a day). */

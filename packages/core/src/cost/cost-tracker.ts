@@ -100,13 +100,17 @@ export class CostTracker {
   /**
    * Records the call and reserves its worst case. Throws budget_exceeded (reject policy), or a
    * WaitError until the reset (hold policy), until in-flight calls settle (the budget is only
-   * held, not spent), or until Redis answers (the call is never made unrecorded).
+   * held, not spent), or until Redis answers (a budgeted call is never made unrecorded). A call
+   * no budget applies to reserves nothing and goes straight on; its settlement still counts it
+   * once.
    */
   async reserve(request: CostRequest): Promise<Reservation> {
     const price = this.#price(request.route.model);
     const applies = this.budgets.applies(request.tenant);
     const reservedMicros = applies ? worstCaseMicros(price, request.promptTokens(), request.maxTokens) : 0;
     const id = `${request.id}:${randomUUID().slice(0, 8)}`;
+    // Nothing to reserve: no round trip before the call (the settlement alone is exactly-once).
+    if (!applies) return this.#reservation(request, price, this.budgets.unreserved(id, request.tenant), 0);
     let outcome;
     try {
       outcome = await this.budgets.reserve(id, request.tenant, reservedMicros, request.route.timeout_ms + HOLD_GRACE_MS);
