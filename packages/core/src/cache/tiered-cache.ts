@@ -255,10 +255,10 @@ export class TieredCache {
       if (storable) {
         this.stats.inc('stored');
         const ttlMs = ttlWithJitterMs(ctx.ttlS ?? this.settings.ttl_s, this.settings.ttl_jitter, this.#deps.random);
+        // One round trip either way: the leader stores and releases in one script.
         await this.#guard.run(async (r) => {
-          const pipeline = r.pipeline().set(valueKey, encoded, 'PX', ttlMs);
-          if (token) (pipeline as unknown as CacheScripts).cacheReleaseLock(lockKey, token, '', 0);
-          return pipeline.exec();
+          if (token) await (r as unknown as CacheScripts).cacheFillAndRelease(valueKey, lockKey, encoded, ttlMs, token);
+          else await r.set(valueKey, encoded, 'PX', ttlMs);
         });
       } else {
         this.stats.inc('not_stored');
