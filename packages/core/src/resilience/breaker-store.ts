@@ -1,9 +1,11 @@
 // The cluster-wide side of a route's circuit breaker: one Redis hash per route
-// (`${prefix}:breaker:${route}`) that every worker consults before an LM call, so when one
+// (`${prefix}:breaker:{${route}}`) that every worker consults before an LM call, so when one
 // worker opens the breaker the others stop at their next call, and a probe lease
-// (breaker-admit-1.lua) lets one call per reset period through cluster-wide.
+// (breaker-admit-2.lua) lets one call per reset period through cluster-wide. The same script
+// reads the route's 429 pause (its key shares the route's hash tag), so admission is one round trip.
 import type { RedisConnection } from '../queue/connection.js';
 import { defineScripts } from '../redis/index.js';
+import { routePauseKey } from './route-keys.js';
 import type { BreakerState } from './resilience-events.js';
 
 /** What the shared breaker says about calling a route now. */
@@ -15,6 +17,9 @@ export type BreakerVerdict =
   /** Half-open, and this caller holds the probe lease. */
   | { state: 'probe' };
 
+/** The verdict, and how long the route stays paused by an LM 429 (ms; 0 or less: not paused). */
+export type BreakerAdmission = BreakerVerdict & { pausedMs: number };
+
 export interface BreakerSnapshot {
   state: BreakerState;
   opened_at: number | null;
@@ -24,7 +29,7 @@ export interface BreakerSnapshot {
 }
 
 interface BreakerCommands {
-  predictqBreakerAdmit(key: string, probeLeaseMs: number): Promise<[number, number]>;
+  predictqBreakerAdmit(key: string, pauseKey: string, probeLeaseMs: number): Promise<[number, number, number]>;
   predictqBreakerOpen(key: string, resetMs: number, ttlMs: number, reason: string): Promise<number>;
 }
 
@@ -34,30 +39,33 @@ const ABANDONED_AFTER_MS = 3600_000;
 export class BreakerStore {
   readonly #redis: RedisConnection & BreakerCommands;
   readonly #prefix: string;
+  readonly #keyPrefix: string;
 
   constructor(redis: RedisConnection, keyPrefix: string) {
     this.#redis = defineScripts(redis, import.meta.url, {
-      predictqBreakerAdmit: './lua/breaker-admit-1.lua',
+      predictqBreakerAdmit: './lua/breaker-admit-2.lua',
       predictqBreakerOpen: './lua/breaker-open-1.lua',
     }) as unknown as RedisConnection & BreakerCommands;
     this.#prefix = `${keyPrefix}:breaker:`;
+    this.#keyPrefix = keyPrefix;
   }
 
+  /** Hash-tagged by route, as the route's pause key is (one script reads both). */
   key(route: string): string {
-    return this.#prefix + route;
+    return `${this.#prefix}{${route}}`;
   }
 
-  async admit(route: string, probeLeaseMs: number): Promise<BreakerVerdict> {
-    const [state, ms] = await this.#redis.predictqBreakerAdmit(this.key(route), Math.ceil(probeLeaseMs));
+  async admit(route: string, probeLeaseMs: number): Promise<BreakerAdmission> {
+    const [state, ms, pausedMs] = await this.#redis.predictqBreakerAdmit(this.key(route), routePauseKey(this.#keyPrefix, route), Math.ceil(probeLeaseMs));
     switch (state) {
       case 0:
-        return { state: 'closed' };
+        return { state: 'closed', pausedMs };
       case 1:
-        return { state: 'open', waitMs: ms };
+        return { state: 'open', waitMs: ms, pausedMs };
       case 2:
-        return { state: 'probing', waitMs: ms };
+        return { state: 'probing', waitMs: ms, pausedMs };
       default:
-        return { state: 'probe' };
+        return { state: 'probe', pausedMs };
     }
   }
 

@@ -7,3 +7,4 @@ export * from './lm-guard.js';
 export * from './rate-limits.js';
 export * from './resilience-events.js';
 export * from './route-breaker.js';
+export * from './route-keys.js';

@@ -57,13 +57,11 @@ export class LmGuard {
     if (!breaker) throw new Error(`no breaker for route ${route.name}`);
     // Breaker first: an open breaker spends no rate, and the rate windows are taken right
     // before the call, so what the LM sees follows them closely. The 429-pause read changes
-    // nothing, so it shares the breaker's round trip to Redis.
-    const paused = this.limits.pausedFor(route.name);
-    paused.catch(() => undefined); // consumed below; the breaker may throw first
-    const ticket = await breaker.admit();
+    // nothing, so the breaker's admission script reads it in the same round trip.
+    const { ticket, pausedMs } = await breaker.enter();
     let admission;
     try {
-      admission = await this.limits.admit(route.name, request.estimatedTokens, await paused);
+      admission = await this.limits.admit(route.name, request.estimatedTokens, pausedMs);
     } catch (err) {
       if (ticket === 'probe') await breaker.releaseProbe();
       throw err;

@@ -8,6 +8,7 @@ import { PredictqError, WaitError, type WaitReason } from '../errors/index.js';
 import type { RouteConfig } from '../config/index.js';
 import { withJitter } from './backoff.js';
 import { defineScripts } from '../redis/index.js';
+import { routePauseKey } from './route-keys.js';
 
 interface RouteLimiters {
   /** rpm spread over the minute: at most ceil(rpm / 60) in one second. */
@@ -33,13 +34,13 @@ export const DEFAULT_429_PAUSE_MS = 1000;
 
 export class RateLimits {
   readonly #redis: RedisConnection & PauseCommands;
-  readonly #pausePrefix: string;
+  readonly #keyPrefix: string;
   readonly #limiters = new Map<string, RouteLimiters>();
 
   constructor(redis: RedisConnection, keyPrefix: string, routes: readonly RouteConfig[]) {
     this.#redis = defineScripts(redis, import.meta.url, { predictqPauseRoute: './lua/pause-route-1.lua' }) as unknown as RedisConnection &
       PauseCommands;
-    this.#pausePrefix = `${keyPrefix}:rl:pause:`;
+    this.#keyPrefix = keyPrefix;
     const limiter = (name: string, points: number, duration: number) =>
       new RateLimiterRedis({ storeClient: redis, keyPrefix: `${keyPrefix}:rl:${name}`, points, duration });
     for (const route of routes) {
@@ -53,14 +54,14 @@ export class RateLimits {
 
   /** How long the route stays paused by an LM 429 (ms; 0 or less: not paused). */
   async pausedFor(route: string): Promise<number> {
-    return this.#redis.pttl(this.#pausePrefix + route);
+    return this.#redis.pttl(routePauseKey(this.#keyPrefix, route));
   }
 
   /**
    * Waits (throws WaitError) while the route is paused by a 429 or a window is spent.
-   * `pausedMs`: the caller already read pausedFor() (in parallel with other checks).
+   * `pausedMs`: the caller already read the pause (the breaker's admission reads it too).
+   * `estimatedTokens` is asked only on a route with a TPM limit (counting is a tokenizer pass).
    */
-  /** `estimatedTokens` is asked only on a route with a TPM limit (counting is a tokenizer pass). */
   async admit(route: string, estimatedTokens: () => number, pausedMs?: number): Promise<RateAdmission> {
     const paused = pausedMs ?? (await this.pausedFor(route));
     if (paused > 0) throw this.#wait(route, 'lm_429', paused);
@@ -112,7 +113,7 @@ export class RateLimits {
 
   /** The LM said 429: every worker holds this route's calls for `ms`. */
   async pause(route: string, ms: number): Promise<WaitError> {
-    const left = await this.#redis.predictqPauseRoute(this.#pausePrefix + route, Math.max(1, Math.ceil(ms)));
+    const left = await this.#redis.predictqPauseRoute(routePauseKey(this.#keyPrefix, route), Math.max(1, Math.ceil(ms)));
     return this.#wait(route, 'lm_429', left);
   }
 

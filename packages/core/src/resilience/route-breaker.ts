@@ -80,15 +80,20 @@ export class RouteBreaker {
 
   /** Throws WaitError(lm_circuit_open) while the route's breaker is open anywhere in the cluster. */
   async admit(): Promise<BreakerTicket> {
+    return (await this.enter()).ticket;
+  }
+
+  /** admit(), also telling how long an LM 429 pauses the route (read in the same round trip). */
+  async enter(): Promise<{ ticket: BreakerTicket; pausedMs: number }> {
     if (this.#publishing) await this.#publishing;
     const verdict = await this.#store.admit(this.route, this.#probeLeaseMs);
     switch (verdict.state) {
       case 'closed':
         this.#follow('closed', 'cluster');
-        return 'call';
+        return { ticket: 'call', pausedMs: verdict.pausedMs };
       case 'probe':
         this.#setState('half_open', 'cluster');
-        return 'probe';
+        return { ticket: 'probe', pausedMs: verdict.pausedMs };
       case 'open':
         this.#follow('open', 'cluster');
         throw this.#wait(verdict.waitMs);
