@@ -5,6 +5,7 @@
 // parent even when only one side runs BullMQ's telemetry.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  INVALID_SPAN_CONTEXT,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -142,15 +143,20 @@ function endWithError(span: Span, err: unknown): void {
   if (code) span.setAttribute('error.type', code);
 }
 
+/** What fn is handed while tracing is off: records nothing. */
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 /**
  * Runs fn in a new active span (child of `parent`, or of the active context), ending it when
- * fn settles; a throw marks the span as an error with the error's stable code.
+ * fn settles; a throw marks the span as an error with the error's stable code. With tracing
+ * off, fn is simply called (the no-op tracer's context switch is work per job for nothing).
  */
 export async function inSpan<T>(
   name: string,
   options: { kind?: SpanKind; attributes?: Attributes; parent?: Context },
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
+  if (!active) return fn(NO_SPAN);
   const parent = options.parent ?? context.active();
   return tracer().startActiveSpan(
     name,
@@ -171,7 +177,7 @@ export async function inSpan<T>(
 
 /** Adds attributes to the active span, if any. */
 export function annotateSpan(attributes: Attributes): void {
-  trace.getActiveSpan()?.setAttributes(attributes);
+  if (active) trace.getActiveSpan()?.setAttributes(attributes);
 }
 
 /** Records a finished operation (known start and duration) as a child of the active span. */
@@ -199,9 +205,10 @@ export function traceJobs<J extends { id?: string | undefined; queueName: string
   processor: (job: J, ...rest: A) => Promise<R>,
 ): (job: J, ...rest: A) => Promise<R> {
   return (job, ...rest) => {
-    const active = context.active();
+    if (!active) return processor(job, ...rest);
+    const current = context.active();
     const carried = (job.data as { trace?: Partial<TraceCarrier> } | null)?.trace;
-    const parent = trace.getSpan(active) ? active : extractTraceContext(carried, active);
+    const parent = trace.getSpan(current) ? current : extractTraceContext(carried, current);
     return inSpan(
       `predict ${job.queueName}`,
       { kind: SpanKind.INTERNAL, parent, attributes: { 'messaging.destination.name': job.queueName, 'messaging.message.id': job.id ?? '' } },
