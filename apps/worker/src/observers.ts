@@ -103,12 +103,17 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
         metrics.variantCostUsd.inc(labels, result.cost_usd);
       }
     }
-    annotateSpan({
-      'predictq.request_id': data?.request_id ?? '',
-      'predictq.outcome': status,
-      ...(result ? { 'predictq.cache': result.cache.level ?? 'miss' } : {}),
-      ...(view.variant ? { 'predictq.variant': view.variant } : {}),
-    });
+    if (tracingActive()) {
+      annotateSpan({
+        'predictq.request_id': data?.request_id ?? '',
+        'predictq.outcome': status,
+        ...(result ? { 'predictq.cache': result.cache.level ?? 'miss' } : {}),
+        ...(view.variant ? { 'predictq.variant': view.variant } : {}),
+      });
+    }
+    const level = status === 'succeeded' || status === 'degraded' || status === 'requeued' ? 'info' : 'warn';
+    // The line costs serializing inputs and outputs (for their lengths): none when nobody reads it.
+    if (!logger.isLevelEnabled(level)) return;
     const line = {
       job_id: view.jobId,
       request_id: data?.request_id,
@@ -134,9 +139,7 @@ export function observePipeline(events: PipelineEvents, metrics: Metrics, logger
         : { error_code: error?.code }),
       ...(outcome.kind === 'wait' ? { wait_reason: outcome.reason, delay_ms: outcome.error.delayMs } : {}),
     };
-    const message = `${view.noun}${SUFFIXES[status]}`;
-    if (status === 'succeeded' || status === 'degraded' || status === 'requeued') logger.info(line, message);
-    else logger.warn(line, message);
+    logger[level](line, `${view.noun}${SUFFIXES[status]}`);
   };
 
   events.on('prediction:outcome', ({ jobId, data, outcome, durationMs }) => {
