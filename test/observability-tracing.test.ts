@@ -3,7 +3,7 @@
 // and worker run in this process (factories) so an in-memory exporter sees every span; real
 // Redis, real BullMQ and the LM simulator.
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -54,7 +54,7 @@ describe('tracing across producer, queue, worker and LM', () => {
     const telemetry = withBullmqSpans ? tracing.bullmq : undefined;
     const app = createApp({ config, connection, logger, metrics: createMetrics({ defaultMetrics: false }), secrets: {}, telemetry });
     const worker = createWorker({ config, connection, logger, metrics: createMetrics({ defaultMetrics: false }), secrets: {}, telemetry });
-    const server = app.app.listen(0, '127.0.0.1');
+    const server = createServer(app.listener).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const entry = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, config, app, worker, server };
     running.push(entry);

@@ -1,5 +1,6 @@
 // API key to tenant, and the admin key. Keys are compared as SHA-256 digests in constant time.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { PredictqError, type Config } from '@predictq/core';
 
@@ -28,24 +29,36 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Without configured tenants the API is open and everything belongs to tenant "default". */
-export function tenantAuth(config: Config, secrets: Record<string, string | undefined>): RequestHandler {
+/**
+ * The tenant of a request, from its API key. Without configured tenants the API is open and
+ * everything belongs to tenant "default". Throws unauthorized.
+ */
+export function tenantResolver(config: Config, secrets: Record<string, string | undefined>): (req: IncomingMessage) => string {
   const keys = config.tenants
     .map((t) => ({ tenant: t.name, key: secrets[t.api_key_env] }))
     .filter((t): t is { tenant: string; key: string } => Boolean(t.key))
     .map((t) => ({ tenant: t.tenant, digest: digest(t.key) }));
   const open = config.tenants.length === 0;
-  return (req, _res, next) => {
-    if (open) {
-      req.tenant = DEFAULT_TENANT;
-      return next();
-    }
+  return (req) => {
+    if (open) return DEFAULT_TENANT;
     const key = bearer(req.headers.authorization);
-    if (!key) return next(new PredictqError('unauthorized', 'send your API key as "Authorization: Bearer <key>"'));
+    if (!key) throw new PredictqError('unauthorized', 'send your API key as "Authorization: Bearer <key>"');
     const given = digest(key);
     const match = keys.find((k) => timingSafeEqual(k.digest, given));
-    if (!match) return next(new PredictqError('unauthorized', 'the API key is not valid'));
-    req.tenant = match.tenant;
+    if (!match) throw new PredictqError('unauthorized', 'the API key is not valid');
+    return match.tenant;
+  };
+}
+
+/** The same as express middleware: sets req.tenant. */
+export function tenantAuth(config: Config, secrets: Record<string, string | undefined>): RequestHandler {
+  const tenantOf = tenantResolver(config, secrets);
+  return (req, _res, next) => {
+    try {
+      req.tenant = tenantOf(req);
+    } catch (err) {
+      return next(err);
+    }
     next();
   };
 }

@@ -1,7 +1,6 @@
 // createApp(deps): the producer's express app. It never listens and never reads process.env.
-import { randomUUID } from 'node:crypto';
+import type { RequestListener } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
@@ -15,7 +14,6 @@ import {
   CostTracker,
   BatchStore,
   FileStore,
-  HTTP_ROUTES,
   IngestLimiter,
   PredictqError,
   RelayReader,
@@ -41,7 +39,11 @@ import {
 import { CacheFastPath } from './cache-fast-path.js';
 import { createCallbackCheck } from './callback-check.js';
 import { adminCacheRoutes } from './routes/admin-cache.js';
-import { adminAuth, tenantAuth } from './auth.js';
+import { adminAuth, tenantAuth, tenantResolver } from './auth.js';
+import { predictionCreator } from './create-prediction.js';
+import { jsonBody } from './json-body.js';
+import { predictionLane, producerListener } from './prediction-lane.js';
+import { assignRequestId, observeRequest, routeLabel } from './request-basics.js';
 import { Cancellations } from './cancellations.js';
 import { errorHandler } from './http-errors.js';
 import { ingestLimit } from './ingest-limit.js';
@@ -83,51 +85,14 @@ export interface ProducerDeps {
 }
 
 export interface ProducerApp {
+  /** Every route but POST /v1/predictions (tests may drive it alone). */
   app: Express;
+  /** The request listener to serve: the prediction lane, then express. */
+  listener: RequestListener;
   queues: PredictionQueues;
   /** Creates webhook events from this process (cancellations, fast-path answers; batches too). */
   webhooks: WebhookEmitter;
   close(): Promise<void>;
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-function requestId(): RequestHandler {
-  return (req, res, next) => {
-    const given = req.get('x-request-id');
-    const id = given && REQUEST_ID.test(given) ? given : randomUUID();
-    req.headers['x-request-id'] = id;
-    res.setHeader('x-request-id', id);
-    next();
-  };
-}
-
-function routeLabel(path: string): (typeof HTTP_ROUTES)[number] {
-  if (path === '/v1/predictions') return 'predictions';
-  if (path.startsWith('/v1/predictions/')) return 'prediction';
-  if (path.startsWith('/v1/webhooks/')) return 'webhooks';
-  if (path.startsWith('/v1/chat/')) return 'chat';
-  if (path === '/v1/models' || path.startsWith('/v1/models/')) return 'models';
-  if (path === '/v1/files' || path.startsWith('/v1/files/')) return 'files';
-  if (path === '/v1/batches' || path.startsWith('/v1/batches/')) return 'batches';
-  if (path === '/v1/usage') return 'usage';
-  if (path.startsWith('/admin')) return 'admin';
-  if (path === '/health' || path === '/ready') return 'health';
-  if (path === '/metrics') return 'metrics';
-  return 'other';
-}
-
-function countRequests(metrics: Metrics): RequestHandler {
-  return (req, res, next) => {
-    res.on('finish', () => {
-      metrics.httpRequests.inc({
-        route: routeLabel(req.path),
-        method: ['GET', 'POST', 'DELETE', 'PUT'].includes(req.method) ? req.method : 'OTHER',
-        status_class: `${Math.floor(res.statusCode / 100)}xx`,
-      });
-    });
-    next();
-  };
 }
 
 export function createApp(deps: ProducerDeps): ProducerApp {
@@ -141,24 +106,12 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
-  app.use(requestId());
+  // The same request id, count and log line as the prediction lane's (request-basics.ts).
+  app.use((req, res, next) => {
+    observeRequest({ logger, metrics }, req, res, assignRequestId(req, res));
+    next();
+  });
   app.use(traceHttpRequests<express.Request>((req) => routeLabel(req.path)));
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req) => String(req.headers['x-request-id']),
-      customProps: (req) => ({ request_id: req.headers['x-request-id'] }),
-      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
-      // One short line per request: what an operator reads (method, url, status, time, request
-      // id). The default serializers copy every request and response header into each line,
-      // where redaction then has to find the secrets.
-      serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
-  app.use(countRequests(metrics));
   app.use(systemRoutes({ redis: connection, metrics }));
 
   const serverAdapter = new ExpressAdapter();
@@ -252,10 +205,12 @@ export function createApp(deps: ProducerDeps): ProducerApp {
     (await connection.set(`${config.key_prefix}:feedback:${id}`, String(score), 'EX', feedbackTtlS, 'NX')) === 'OK';
 
   // It is mounted only where JSON is expected (a file upload is multipart).
-  const json = express.json({ limit: config.http.body_limit_bytes, type: () => true, strict: false });
+  const json = jsonBody({ limitBytes: config.http.body_limit_bytes });
+  const tenantOf = tenantResolver(config, deps.secrets);
   app.use('/v1', tenantAuth(config, deps.secrets));
   app.use(modelRoutes(config));
-  const ingest = ingestLimit(new IngestLimiter(config, connection));
+  const ingestLimiter = new IngestLimiter(config, connection);
+  const ingest = ingestLimit(ingestLimiter);
   const cancelChannel = new CancelChannel(config.key_prefix);
   const cancelRunning = (jobId: string) => cancelChannel.publish(connection, jobId);
   // Webhooks: the SSRF guard and secret check at submission, events, the delivery history.
@@ -266,20 +221,28 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   app.use(webhookRoutes({ history: new DeliveryHistory(webhooks.queue, config) }));
   app.use(fileRoutes({ files }));
   app.use('/v1/predictions', json);
-  app.post('/v1/predictions', ingest);
-  app.use(
-    predictionRoutes({
-      webhooks, checkCallback, logger, programs, experiments, feedbackOnce,
-      config, queues, cancellations, clock, budgetCheck, recordCacheAnswer, cancelRunning,
-      cacheFastPath: cache ? new CacheFastPath(cache, config, metrics) : undefined,
-    }),
-  );
+  const predictionDeps = {
+    webhooks, checkCallback, logger, programs, experiments, feedbackOnce,
+    config, queues, cancellations, clock, budgetCheck, recordCacheAnswer, cancelRunning,
+    cacheFastPath: cache ? new CacheFastPath(cache, config, metrics) : undefined,
+  };
+  app.use(predictionRoutes(predictionDeps));
+  // POST /v1/predictions: the prediction lane, in front of express (prediction-lane.ts).
+  const lane = predictionLane({
+    logger,
+    metrics,
+    tenantOf,
+    ingest: ingestLimiter,
+    create: predictionCreator(predictionDeps),
+    bodyLimitBytes: config.http.body_limit_bytes,
+    redisReady: () => connection.status === 'ready',
+  });
   app.post('/v1/chat/completions', ingest, json);
   app.use(chatRoutes({ config, queues, relay, cost, cache, metrics, clock, cancelRunning }));
   app.use('/v1/batches', json);
   app.use(batchRoutes({ batches, files, runner, checkCallback }));
   app.use(tenantUsageRoutes({ ledger: cost.ledger, clock }));
-  app.use(express.json({ limit: '64kb', type: () => true }));
+  app.use(jsonBody({ limitBytes: 64 * 1024, strict: true }));
   // POST /admin/breakers/:route/reset and the `breakers` stats section.
   const breakers = adminBreakerRoutes({ auth: admin, config, redis: connection, queues });
   stats.breakers = breakers.stats;
@@ -294,6 +257,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
 
   return {
     app,
+    listener: producerListener(app as unknown as RequestListener, lane),
     queues,
     webhooks,
     async close() {

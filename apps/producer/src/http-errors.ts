@@ -1,5 +1,6 @@
 // The ONE table from error codes to HTTP statuses, and the edge where unknown throws become
 // a generic internal_error. No stack trace or upstream body ever reaches a client.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
 import { PredictqError, type ErrorCode, type Logger } from '@predictq/core';
 import { isOpenAIPath, sendOpenAIError } from './openai-errors.js';
@@ -40,6 +41,13 @@ export function sendError(res: Response, err: PredictqError): void {
   res.status(HTTP_STATUS[err.code]).json({ error: err.toJSON() });
 }
 
+/** A JSON response on a plain ServerResponse, as express's res.json writes it. */
+export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
 interface BodyParserError {
   type?: string;
   status?: number;
@@ -52,26 +60,35 @@ const REDIS_TROUBLE = /^(Command timed out|Connection is closed\.?|Stream isn't 
  * Converts whatever reached express's error path into the stable error shape. `redisReady`:
  * whether the producer's Redis connection is up (a failure while it is not is Redis's, not ours).
  */
+export function toPredictqError(err: unknown, req: IncomingMessage, logger: Logger, redisReady: () => boolean = () => true): PredictqError {
+  const parserError = err as BodyParserError;
+  if (err instanceof PredictqError) return err;
+  if (err instanceof Error && (REDIS_TROUBLE.test(err.message) || !redisReady())) {
+    return new PredictqError('service_unavailable', 'Redis is not reachable; try again shortly');
+  }
+  // Errors of a body parser a route brings (bull-board's, express's own).
+  if (parserError?.type === 'entity.parse.failed') return new PredictqError('invalid_json', 'the request body is not valid JSON');
+  if (parserError?.type === 'entity.too.large') return new PredictqError('payload_too_large', 'the request body is larger than the server accepts');
+  if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
+    return new PredictqError('unsupported_media_type', 'the request body encoding is not supported; send UTF-8 JSON');
+  }
+  if (typeof parserError?.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+    return new PredictqError('invalid_request', 'the request could not be read');
+  }
+  logger.error({ err, request_id: req.headers['x-request-id'] }, 'unhandled error');
+  return new PredictqError('internal_error', 'something went wrong on our side; the request id is in X-Request-Id');
+}
+
+/** The same conversion for a route served outside express (predictq's own error shape). */
+export function writeError(res: ServerResponse, error: PredictqError): void {
+  if (res.headersSent) return;
+  const retryAfter = error.details?.retry_after_s;
+  writeJson(res, HTTP_STATUS[error.code], { error: error.toJSON() }, typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {});
+}
+
 export function errorHandler(logger: Logger, redisReady: () => boolean = () => true): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    let error: PredictqError;
-    const parserError = err as BodyParserError;
-    if (err instanceof PredictqError) {
-      error = err;
-    } else if (err instanceof Error && (REDIS_TROUBLE.test(err.message) || !redisReady())) {
-      error = new PredictqError('service_unavailable', 'Redis is not reachable; try again shortly');
-    } else if (parserError?.type === 'entity.parse.failed') {
-      error = new PredictqError('invalid_json', 'the request body is not valid JSON');
-    } else if (parserError?.type === 'entity.too.large') {
-      error = new PredictqError('payload_too_large', 'the request body is larger than the server accepts');
-    } else if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
-      error = new PredictqError('unsupported_media_type', 'the request body encoding is not supported; send UTF-8 JSON');
-    } else if (typeof parserError?.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
-      error = new PredictqError('invalid_request', 'the request could not be read');
-    } else {
-      logger.error({ err, request_id: req.headers['x-request-id'] }, 'unhandled error');
-      error = new PredictqError('internal_error', 'something went wrong on our side; the request id is in X-Request-Id');
-    }
+    const error = toPredictqError(err, req, logger, redisReady);
     if (res.headersSent) return;
     if (isOpenAIPath(req.path)) sendOpenAIError(res, error);
     else sendError(res, error);

@@ -1,4 +1,5 @@
 // Starts the producer: config from the environment, listen, graceful SIGTERM.
+import { createServer } from 'node:http';
 import { createLogger, createMetrics, createProducerConnection, loadConfigOrExit, startTracing } from '@predictq/core';
 import { createApp } from './create-app.js';
 
@@ -29,9 +30,9 @@ await new Promise<void>((resolve) => {
   connection.once('ready', () => (clearTimeout(timer), resolve()));
 });
 const producer = createApp({ config, connection, logger, metrics: createMetrics(), secrets: process.env, telemetry: tracing.bullmq });
-// Express 5 hands a listen error (a taken PORT) to this callback instead of throwing.
-const server = producer.app.listen(config.port, config.host, (error?: NodeJS.ErrnoException) => {
-  if (error) return listenFailed(error);
+const server = createServer(producer.listener);
+server.once('error', listenFailed);
+server.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port }, `producer listening on http://127.0.0.1:${port} (API /v1, bull-board /admin/queues)`);

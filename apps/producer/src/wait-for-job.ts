@@ -1,6 +1,7 @@
 // `Prefer: wait=N`: wait on completion events with a deadline, and poll the job itself too,
 // because events are best-effort and the stored result is the truth. Never waits past N.
-import { PredictqError } from '@predictq/core';
+import { PredictionResultSchema, PredictqError, predictionObject, type PredictionJobData, type PredictionObject } from '@predictq/core';
+import { predictionFromSnapshot } from './prediction-object.js';
 import type { PredictionQueues } from './prediction-queues.js';
 
 const POLL_MS = 500;
@@ -32,9 +33,18 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Resolves once the job finished, the wait ran out, Redis failed, or the signal aborted; never rejects. */
-export async function waitForJob(queues: PredictionQueues, route: string, jobId: string, waitMs: number, signal?: AbortSignal): Promise<void> {
-  if (waitMs <= 0) return;
+/** What a completion event said: the job's return value, written in the same step as its state. */
+export interface HeardCompletion {
+  returnvalue: unknown;
+}
+
+/**
+ * Resolves once the job finished, the wait ran out, Redis failed, or the signal aborted; never
+ * rejects. With the completion event's return value when that is how the finish was heard.
+ */
+export async function waitForJob(queues: PredictionQueues, route: string, jobId: string, waitMs: number, signal?: AbortSignal): Promise<HeardCompletion | undefined> {
+  if (waitMs <= 0) return undefined;
+  let heard: HeardCompletion | undefined;
   const deadline = Date.now() + waitMs;
   const stop = new AbortController();
   const abort = () => stop.abort();
@@ -51,12 +61,16 @@ export async function waitForJob(queues: PredictionQueues, route: string, jobId:
       const failed = `failed:${jobId}`;
       await new Promise<void>((resolve) => {
         const finish = () => {
-          emitter.off(completed, finish);
+          emitter.off(completed, onCompleted);
           emitter.off(failed, finish);
           stop.signal.removeEventListener('abort', finish);
           resolve();
         };
-        emitter.on(completed, finish);
+        const onCompleted = (args: { returnvalue?: unknown }) => {
+          heard = { returnvalue: args.returnvalue };
+          finish();
+        };
+        emitter.on(completed, onCompleted);
         emitter.on(failed, finish);
         stop.signal.addEventListener('abort', finish, { once: true });
         // The job may have finished before we listened.
@@ -78,4 +92,26 @@ export async function waitForJob(queues: PredictionQueues, route: string, jobId:
   await Promise.race([viaEvents, viaPolling, sleep(deadline - Date.now(), stop.signal)]);
   stop.abort();
   signal?.removeEventListener('abort', abort);
+  return heard;
+}
+
+/**
+ * The prediction after waiting up to waitMs: built from the completion event when one was heard
+ * (state and result come from the one atomic step that finished the job, and the data is the
+ * job's own, `data`), else read from the job in one round trip. Undefined when the job is gone.
+ */
+export async function waitForPrediction(
+  queues: PredictionQueues,
+  id: string,
+  data: PredictionJobData,
+  waitMs: number,
+  signal?: AbortSignal,
+): Promise<PredictionObject | undefined> {
+  const heard = await waitForJob(queues, data.route, id, waitMs, signal);
+  if (heard) {
+    const parsed = PredictionResultSchema.safeParse(heard.returnvalue);
+    if (parsed.success) return predictionObject(id, data, 'succeeded', { result: parsed.data });
+  }
+  const snapshot = await queues.snapshot(id);
+  return snapshot ? predictionFromSnapshot(snapshot) : undefined;
 }

@@ -2,8 +2,9 @@
 // with program.save("x.json"); query: signature, module, adapter, model, live) stores a new
 // immutable version, GET lists programs and one program's versions, POST .../rollback makes
 // an earlier (or a named) version live. Every producer and worker sees the store in Redis.
-import express, { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
+import { jsonBody } from '../json-body.js';
 import {
   ADAPTERS,
   MAX_JSON_DEPTH,
@@ -64,7 +65,7 @@ export function adminProgramRoutes(deps: { auth: RequestHandler; config: Config;
   const { config, programs, clock } = deps;
   const router = Router();
   // A DSPy file with many demos outgrows the admin API's small body limit: its own, configured.
-  const body = express.json({ limit: config.program_store.max_bytes, type: () => true, strict: false });
+  const body = jsonBody({ limitBytes: config.program_store.max_bytes });
 
   router.put('/admin/programs/:name', deps.auth, body, async (req, res) => {
     const name = programName(req.params.name);
@@ -114,7 +115,7 @@ export function adminProgramRoutes(deps: { auth: RequestHandler; config: Config;
     });
   });
 
-  router.post('/admin/programs/:name/rollback', deps.auth, express.json({ limit: '64kb', type: () => true }), async (req, res) => {
+  router.post('/admin/programs/:name/rollback', deps.auth, jsonBody({ limitBytes: 64 * 1024, strict: true }), async (req, res) => {
     const name = programName(req.params.name);
     const parsed = RollbackSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw issue(parsed.error, 'body');

@@ -1,18 +1,15 @@
-// /v1/predictions: create (with Idempotency-Key and Prefer: wait), read, cancel.
-import { createHash, randomUUID } from 'node:crypto';
-import { Router, type Request } from 'express';
+// /v1/predictions/:id: read, cancel, feedback. Creating one (POST /v1/predictions) is
+// create-prediction.ts, served by the prediction lane.
+import { Router } from 'express';
 import { z } from 'zod';
 import {
-  PREDICTION_ID_PREFIX,
   PredictqError,
   predictionEvent,
-  shadowIdOf,
   type Clock,
   type Config,
   type Logger,
   type PredictionJobData,
   type ProgramStore,
-  type ResolvedProgram,
   type WebhookEmitter,
 } from '@predictq/core';
 import type { CallbackCheck } from '../callback-check.js';
@@ -21,10 +18,9 @@ import type { BudgetCheck } from '../budget-check.js';
 import type { CacheFastPath } from '../cache-fast-path.js';
 import type { Cancellations } from '../cancellations.js';
 import { cancelRunning } from '../cancel-running.js';
+import { findOwned as findOwnedIn } from '../create-prediction.js';
 import { predictionFromSnapshot, predictionObject, type PredictionObject } from '../prediction-object.js';
-import type { JobSnapshot, PredictionQueues } from '../prediction-queues.js';
-import { configProgramRef, parsePredictionRequest, resolvePrediction, unknownProgram } from '../prediction-request.js';
-import { parsePreferWait, waitForJob } from '../wait-for-job.js';
+import type { PredictionQueues } from '../prediction-queues.js';
 
 export interface PredictionRoutesDeps {
   config: Config;
@@ -54,44 +50,11 @@ export interface PredictionRoutesDeps {
 
 const FeedbackSchema = z.object({ score: z.number().min(0).max(1) }).strict();
 
-function predictionId(tenant: string, idempotencyKey: string | undefined): string {
-  if (idempotencyKey === undefined) return PREDICTION_ID_PREFIX + randomUUID().replaceAll('-', '');
-  const digest = createHash('sha256').update(`${tenant}\u0000${idempotencyKey}`).digest('hex').slice(0, 32);
-  return PREDICTION_ID_PREFIX + digest;
-}
-
-function idempotencyKeyOf(req: Request): string | undefined {
-  const key = req.get('idempotency-key');
-  if (key === undefined) return undefined;
-  if (key.length === 0 || key.length > 255) {
-    throw new PredictqError('invalid_request', 'Idempotency-Key must be 1 to 255 characters');
-  }
-  return key;
-}
-
-function disconnectSignal(req: Request): AbortSignal {
-  const controller = new AbortController();
-  req.on('close', () => controller.abort());
-  return controller.signal;
-}
-
 export function predictionRoutes(deps: PredictionRoutesDeps): Router {
-  const { config, queues, cancellations } = deps;
+  const { queues, cancellations } = deps;
   const router = Router();
 
-  async function findOwned(id: string, tenant: string): Promise<JobSnapshot | undefined> {
-    if (!id.startsWith(PREDICTION_ID_PREFIX) || id.length > 64) return undefined;
-    const snapshot = await queues.snapshot(id);
-    // A shadow run belongs to no caller.
-    return snapshot && snapshot.job.data.tenant === tenant && !snapshot.job.data.shadow ? snapshot : undefined;
-  }
-
-  async function lookupProgram(ref: string | undefined): Promise<ResolvedProgram | undefined> {
-    if (ref === undefined) return undefined;
-    const program = deps.programs ? await deps.programs.resolve(ref) : configProgramRef(config, ref);
-    if (!program) throw unknownProgram(config, ref);
-    return program;
-  }
+  const findOwned = (id: string, tenant: string) => findOwnedIn(queues, id, tenant);
 
   /**
    * A cancellation's event. The job is already gone, so a failure here cannot be answered with an
@@ -102,79 +65,6 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Router {
       await deps.webhooks?.emit(predictionEvent(data, cancelled));
     } catch (err) {
       deps.logger?.error({ err: { message: (err as Error).message }, prediction_id: cancelled.id }, 'the prediction.cancelled webhook event could not be stored');
-    }
-  }
-
-  router.post('/v1/predictions', async (req, res) => {
-    const tenant = req.tenant!;
-    const requestId = res.getHeader('x-request-id') as string;
-    const idempotencyKey = idempotencyKeyOf(req);
-    const waitSeconds = parsePreferWait(req.get('prefer'), config.http.max_wait_s);
-    const request = parsePredictionRequest(req.body);
-    if (request.callback_url !== undefined) await deps.checkCallback?.(tenant, request.callback_url);
-    const id = predictionId(tenant, idempotencyKey);
-    if (request.experiment !== undefined && !deps.experiments) throw new PredictqError('unknown_experiment', `no experiment "${request.experiment}"`);
-    const routed = await deps.experiments?.route(request, id);
-    const program = await lookupProgram(routed?.choice.program ?? request.program);
-    const context = { tenant, requestId, now: deps.clock.now() };
-    const resolved = resolvePrediction(config, request, { ...context, program, variant: routed?.choice });
-    const { data } = resolved;
-
-    let existing: JobSnapshot | undefined;
-    if (idempotencyKey !== undefined) {
-      existing = await findOwned(id, tenant);
-      if (existing && existing.job.data.request_hash !== data.request_hash) {
-        throw new PredictqError('conflict', 'this Idempotency-Key was used with a different request body');
-      }
-    }
-    const replayed = existing !== undefined;
-    const shadow = routed && !replayed ? await deps.experiments!.shadowOf(routed, request, resolved, id, lookupProgram, context) : undefined;
-    // The caller never waits for its shadow: it is queued in the background, at low priority.
-    const enqueueShadow = () => {
-      if (shadow) void queues.add(shadowIdOf(id), shadow).catch((err: Error) => deps.logger?.warn({ err: { message: err.message } }, 'shadow run not queued'));
-    };
-    // An answer already in L2 needs no job (and costs nothing, so it comes before the budget check).
-    if (!replayed && deps.cacheFastPath) {
-      const answered = await deps.cacheFastPath.answer(id, resolved, deps.clock);
-      if (answered) {
-        // The event exists before the answer is given (a failure here is a 503: retry the request).
-        if (data.callback_url !== undefined) await deps.webhooks?.emit(predictionEvent(data, answered));
-        void deps.recordCacheAnswer?.(data, answered);
-        if (routed) void recordAnswered(data, id, answered);
-        enqueueShadow();
-        return void res.status(200).location(`/v1/predictions/${id}`).json(answered);
-      }
-    }
-    if (!replayed) {
-      // A spent budget refuses new work here, before it is queued (a replay is not new work).
-      await deps.budgetCheck?.(resolved);
-      // BullMQ ignores an add with an existing job id, so racing retries still make one job.
-      await queues.add(id, data);
-      enqueueShadow();
-    }
-
-    // From here the prediction is accepted: whatever Redis does now, the answer is not an error.
-    let prediction: PredictionObject;
-    try {
-      if (waitSeconds > 0) await waitForJob(queues, data.route, id, waitSeconds * 1000, disconnectSignal(req));
-      const snapshot = await queues.snapshot(id);
-      prediction = snapshot ? predictionFromSnapshot(snapshot) : predictionObject(id, existing?.job.data ?? data, 'queued');
-    } catch {
-      prediction = predictionObject(id, existing?.job.data ?? data, 'queued');
-    }
-    const done = prediction.status === 'succeeded' || prediction.status === 'failed';
-    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.status(done ? 200 : 202).location(`/v1/predictions/${id}`).json(prediction);
-  });
-
-  /** A fast-path answer is an experiment's prediction too: counted, and paired with its shadow. */
-  async function recordAnswered(data: PredictionJobData, id: string, answered: PredictionObject): Promise<void> {
-    const { stats } = deps.experiments!;
-    try {
-      await stats.record(data.experiment!, data.variant!, { kind: 'ok', degraded: false, cacheHit: true, costMicros: 0, latencyMs: answered.duration_ms ?? 0 });
-      if (data.shadow_id) await stats.pair(data.experiment!, id, 'control', answered.outputs);
-    } catch (err) {
-      deps.logger?.warn({ err: { message: (err as Error).message } }, 'experiment statistics not recorded');
     }
   }
 
