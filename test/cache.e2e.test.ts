@@ -159,7 +159,7 @@ describe('cache Redis down', () => {
 
     await cacheRedis.stop();
     killed = true;
-    // The producer's fast path misses quickly; the worker's L1 still has the answer.
+    // The answer is still in L1 (the producer's, which answers it without a job).
     const fromL1 = await request(`${stack.url}/v1/predictions`, { body, headers: { prefer: 'wait=20' } });
     expect(fromL1.status).toBe(200);
     expect(fromL1.body).toMatchObject({ status: 'succeeded', cache: { hit: true, level: 'memory' } });

@@ -1,5 +1,5 @@
-// The producer's cache fast path: an L2 hit is answered at once, without a job (cache level
-// "redis", cost 0). The answer is kept for the finished-job retention so GET /v1/predictions/:id
+// The producer's cache fast path: an answer in this process's L1 or in L2 is given at once,
+// without a job (cache level "memory" or "redis", cost 0). The answer is kept for the finished-job retention so GET /v1/predictions/:id
 // still finds it.
 import {
   CachedPredictionSchema,
@@ -32,10 +32,10 @@ export class CacheFastPath {
     const settings = this.#config.cache;
     if (!settings.producer_fast_path || data.cache === 'refresh' || bypassReason(data, settings)) return undefined;
     const started = clock.now();
-    const entry = await this.#cache.peek(cacheRequestFor(this.#config, data, prepared.route, prepared.messages, prepared.params), CachedPredictionSchema);
-    if (!entry) return undefined;
-    this.#metrics.cacheHits.inc({ level: 'redis' });
-    const result = cachedResult(data, entry, 'redis', { enqueuedAt: started, startedAt: started, now: clock.now() });
+    const found = await this.#cache.peek(cacheRequestFor(this.#config, data, prepared.route, prepared.messages, prepared.params), CachedPredictionSchema);
+    if (!found) return undefined;
+    this.#metrics.cacheHits.inc({ level: found.level });
+    const result = cachedResult(data, found.entry, found.level, { enqueuedAt: started, startedAt: started, now: clock.now() });
     const prediction = predictionObject(id, data, 'succeeded', { result });
     await this.#cache.guarded((r) =>
       r.set(this.#prefix + id, JSON.stringify({ tenant: data.tenant, prediction, experiment: data.experiment }), 'EX', this.#config.queue.keep_completed_s),

@@ -12,6 +12,8 @@ import {
   WebhookEmitter,
   WebhookSigner,
   CostTracker,
+  CacheSavings,
+  type PredictionJobData,
   BatchStore,
   FileStore,
   IngestLimiter,
@@ -41,6 +43,7 @@ import { createCallbackCheck } from './callback-check.js';
 import { adminCacheRoutes } from './routes/admin-cache.js';
 import { adminAuth, tenantAuth, tenantResolver } from './auth.js';
 import { predictionCreator } from './create-prediction.js';
+import type { PredictionObject } from './prediction-object.js';
 import { jsonBody } from './json-body.js';
 import { predictionLane, producerListener } from './prediction-lane.js';
 import { assignRequestId, observeRequest, routeLabel } from './request-basics.js';
@@ -51,7 +54,6 @@ import { PredictionQueues } from './prediction-queues.js';
 import { adminRoutes, type StatsSource } from './routes/admin.js';
 import { adminUsageRoutes, tenantUsageRoutes } from './routes/admin-usage.js';
 import { createBudgetCheck } from './budget-check.js';
-import { createCacheSavings } from './cache-savings.js';
 import { adminBreakerRoutes } from './routes/admin-breakers.js';
 import { adminProgramRoutes } from './routes/admin-programs.js';
 import { adminExperimentRoutes } from './routes/admin-experiments.js';
@@ -142,7 +144,11 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   const cost = new CostTracker({ config, redis: costConnection, clock });
   countCostEvents(cost.events, metrics);
   const budgetCheck = createBudgetCheck({ cost, logger });
-  const recordCacheAnswer = createCacheSavings(cost);
+  // What fast-path answers saved, summed and written to the ledger every 200 ms.
+  const savings = new CacheSavings(cost);
+  const recordCacheAnswer = (data: PredictionJobData, answered: PredictionObject) => {
+    if (answered.usage) savings.add({ tenant: data.tenant, model: answered.model, route: data.route, variant: answered.variant, usage: answered.usage });
+  };
   stats.budgets = async () =>
     (await cost.budgets.snapshot()).map((b) => ({
       budget: b.budget,
@@ -238,7 +244,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
     redisReady: () => connection.status === 'ready',
   });
   app.post('/v1/chat/completions', ingest, json);
-  app.use(chatRoutes({ config, queues, relay, cost, cache, metrics, clock, cancelRunning }));
+  app.use(chatRoutes({ config, queues, relay, cost, savings, cache, metrics, clock, cancelRunning }));
   app.use('/v1/batches', json);
   app.use(batchRoutes({ batches, files, runner, checkCallback }));
   app.use(tenantUsageRoutes({ ledger: cost.ledger, clock }));
@@ -271,6 +277,7 @@ export function createApp(deps: ProducerDeps): ProducerApp {
       await queues.close();
       await webhooks.close();
       callbackGuard.close();
+      await savings.close();
       if (!deps.costConnection) costConnection.disconnect();
       if (cache && deps.cache === undefined) await cache.close();
     },

@@ -109,7 +109,7 @@ export function predictionCreator(deps: PredictionRoutesDeps): (call: Prediction
       if (answered) {
         // The event exists before the answer is given (a failure here is a 503: retry the request).
         if (data.callback_url !== undefined) await deps.webhooks?.emit(predictionEvent(data, answered));
-        void deps.recordCacheAnswer?.(data, answered);
+        deps.recordCacheAnswer?.(data, answered);
         if (routed) void recordAnswered(data, id, answered);
         enqueueShadow();
         return { status: 200, headers: { location }, body: answered };

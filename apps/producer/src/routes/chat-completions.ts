@@ -20,6 +20,7 @@ import {
   type ChatResult,
   type Clock,
   type Config,
+  type CacheSavings,
   type CostTracker,
   type Metrics,
   type RelayEvent,
@@ -35,6 +36,8 @@ export interface ChatRoutesDeps {
   queues: PredictionQueues;
   relay: RelayReader;
   cost: CostTracker;
+  /** Where a fast-path answer's saving is counted. */
+  savings: Pick<CacheSavings, 'add'>;
   cache: TieredCache | undefined;
   metrics: Metrics;
   clock: Clock;
@@ -154,11 +157,11 @@ export function chatRoutes(deps: ChatRoutesDeps): Router {
 
     const request = chatCacheRequest(config, data, route);
     if (deps.cache && request && request.mode === 'default' && config.cache.producer_fast_path) {
-      const entry = await deps.cache.peek(request, ChatCompletionSchema);
-      if (entry) {
-        deps.metrics.cacheHits.inc({ level: 'redis' });
-        const result = chatFromEntry({ job: { jobId: id, enqueuedAt: now, lastAttempt: true }, route, startedAt: now }, entry, 'redis', deps.clock.now());
-        void deps.cost.recordCacheHit({ tenant, model: route.model, route: route.name, variant: null, usage: result.usage });
+      const found = await deps.cache.peek(request, ChatCompletionSchema);
+      if (found) {
+        deps.metrics.cacheHits.inc({ level: found.level });
+        const result = chatFromEntry({ job: { jobId: id, enqueuedAt: now, lastAttempt: true }, route, startedAt: now }, found.entry, found.level, deps.clock.now());
+        deps.savings.add({ tenant, model: route.model, route: route.name, variant: null, usage: result.usage });
         return data.stream ? answerReplayed(res, result, includeUsage) : answerWhole(res, result);
       }
     }

@@ -39,7 +39,7 @@ export interface PredictionRoutesDeps {
   checkCallback?: CallbackCheck;
   logger?: Logger;
   /** Counts what a fast-path cache answer saved (tokens and USD). */
-  recordCacheAnswer?(data: PredictionJobData, answered: PredictionObject): Promise<unknown>;
+  recordCacheAnswer?(data: PredictionJobData, answered: PredictionObject): void;
   /** Saved programs and their versions; without it only the config file's programs resolve. */
   programs?: ProgramStore;
   /** Variant assignment, shadow runs and feedback; without it `experiment` is unknown. */

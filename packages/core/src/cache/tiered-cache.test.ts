@@ -205,6 +205,27 @@ describe('TieredCache', () => {
     await until(async () => (await b.resolve(otherProgram, ENTRY, slowCompute(counter, 0))).outcome === 'miss');
   });
 
+  it('peek answers from L2, then from its own L1, never computes, and misses once another process invalidates', async () => {
+    const prefix = `t${randomUUID().slice(0, 8)}`;
+    const worker = makeCache(prefix, { generation_ttl_ms: 60_000 }, redisUrl, true);
+    const producer = makeCache(prefix, { generation_ttl_ms: 60_000 }, redisUrl, true);
+    const req = request();
+    expect(await producer.peek(req, ENTRY)).toBeUndefined();
+    const counter = { calls: 0 };
+    const made = result();
+    await worker.resolve(req, ENTRY, slowCompute(counter, 0, () => made));
+    expect(await producer.peek(req, ENTRY)).toEqual({ entry: { outputs: made.outputs }, level: 'redis' });
+    // Gone from Redis, still answered by the producer's L1.
+    const raw = new Redis(redisUrl);
+    cleanup.push(raw);
+    for (const key of await raw.keys(`${prefix}:cache:{*}:v`)) await raw.del(key);
+    expect(await producer.peek(req, ENTRY)).toEqual({ entry: { outputs: made.outputs }, level: 'memory' });
+    // An invalidation published by another process makes the L1 entry unreachable too.
+    await worker.invalidate({ program: req.program! });
+    await until(async () => (await producer.peek(req, ENTRY)) === undefined);
+    expect(counter.calls).toBe(1);
+  });
+
   it('degrades to L1 when its Redis dies: lookups answer quickly, errors are counted, nothing throws', async () => {
     const own = await startRedis();
     let stopped = false;

@@ -169,13 +169,24 @@ export class TieredCache {
     return { outcome: 'hit', level, entry: value.entry as E };
   }
 
-  /** L2 only, for the producer's fast path: an answer without creating a job. */
-  async peek<E>(request: CacheRequest, type: EntryType<E>): Promise<E | undefined> {
+  /**
+   * L1, then L2, never computing: the producer's fast path (an answer without creating a job).
+   * An L2 answer is kept in L1, so a hot question is answered without a round trip; L1 is
+   * bounded and invalidated exactly as a worker's is (generations in the key).
+   */
+  async peek<E>(request: CacheRequest, type: EntryType<E>): Promise<{ entry: E; level: 'memory' | 'redis' } | undefined> {
     const gens = await this.#generations.current(request.scope, request.program);
-    const found = await this.#readL2(cacheKey(request, gens), type as EntryType<unknown>);
+    const key = cacheKey(request, gens);
+    const held = this.#l1.get(key);
+    if (held?.storable) {
+      this.stats.inc(hitCounter('memory'));
+      return { entry: held.entry as E, level: 'memory' };
+    }
+    const found = await this.#readL2(key, type as EntryType<unknown>);
     if (found === undefined || found === UNAVAILABLE) return undefined;
+    this.#l1.set(key, { entry: found.entry, size: found.size, via: 'redis', storable: true }, { ttl: this.#l1Ttl(request) });
     this.stats.inc('hits_redis');
-    return found.entry as E;
+    return { entry: found.entry as E, level: 'redis' };
   }
 
   /** Runs a command on the cache's Redis under the same timeout and fallback; undefined when unavailable. */

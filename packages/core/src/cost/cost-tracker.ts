@@ -239,9 +239,17 @@ export class CostTracker {
 
   /**
    * A cache hit costs nothing; it saved the call whose usage the cached result carries. Records
-   * the saving in the ledger and emits `cost:saved`; returns the micro-dollars saved.
+   * the saving in the ledger and emits `cost:saved`; returns the micro-dollars saved. `hits`:
+   * how many hits this record sums (their usage added up), 1 when absent.
    */
-  async recordCacheHit(hit: { tenant: string; model: string; route: string; variant: string | null; usage: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number | undefined } }): Promise<number> {
+  async recordCacheHit(hit: {
+    tenant: string;
+    model: string;
+    route: string;
+    variant: string | null;
+    usage: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number | undefined };
+    hits?: number;
+  }): Promise<number> {
     const price = this.prices.lookup(hit.model);
     const saved = price ? costMicros(price, hit.usage) : 0;
     const tokens = hit.usage.prompt_tokens + hit.usage.completion_tokens;
@@ -260,7 +268,7 @@ export class CostTracker {
         route: hit.route,
         variant: hit.variant,
         at: this.#clock.now(),
-        counts: { cache_hits: 1, saved_tokens: tokens, saved_micros: saved },
+        counts: { cache_hits: hit.hits ?? 1, saved_tokens: tokens, saved_micros: saved },
       })
       .catch((err: unknown) => this.#onError(err, 'usage ledger write failed'));
     return saved;

@@ -7,3 +7,4 @@ export * from './ledger.js';
 export * from './cost-events.js';
 export * from './cost-config-issues.js';
 export * from './cost-tracker.js';
+export * from './cache-savings.js';
