@@ -7,7 +7,7 @@ export type BudgetScripts = Record<'reserve' | 'settle' | 'release', ScriptCall>
 export function budgetScripts(redis: RedisConnection): BudgetScripts {
   const scripted = defineScripts(redis, import.meta.url, {
     predictqReserveCall: './lua/reserve-call-5.lua',
-    predictqSettleCall: './lua/settle-call-7.lua',
+    predictqSettleCall: './lua/settle-calls-7.lua',
     predictqReleaseCall: './lua/release-call-5.lua',
   });
   return {

@@ -117,6 +117,33 @@ describe('Budgets (real Redis)', () => {
     expect(() => capped.unreserved('r2', 'default')).toThrow(TypeError);
   });
 
+  it('settles calls that are ready together in fewer round trips, each once, each with the spend right after it', async () => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    const b = budgets({ global: { daily_usd: 1 } });
+    await b.settle(reserved(await b.reserve('warm', 'default', 1, 60_000)), 0); // defines the scripts
+    let calls = 0;
+    const commands = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const original = commands.predictqSettleCall!;
+    commands.predictqSettleCall = (...args: unknown[]) => (calls++, original.apply(redis, args));
+    try {
+      const holds = await Promise.all(Array.from({ length: 20 }, (_, i) => b.reserve(`c${i}`, 'default', 1000, 60_000).then(reserved)));
+      const free = budgets({});
+      const states = await Promise.all([
+        ...holds.map((hold) => b.settle(hold, 100)),
+        ...holds.map((hold) => b.settle(hold, 100)), // retried: counted once
+        ...Array.from({ length: 5 }, (_, i) => free.settle(free.unreserved(`f${i}`, 'default'), 7)),
+      ]);
+      expect(calls).toBeLessThan(20);
+      const spends = states.slice(0, 20).map((s) => s![0]!.spentMicros);
+      expect([...spends].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => 100 * (i + 1)));
+      expect(states.slice(20, 40)).toEqual(Array(20).fill(undefined));
+      expect(states.slice(40)).toEqual(Array(5).fill([]));
+      expect((await state(b))['global/daily']).toMatchObject({ spentMicros: 2000, reservedMicros: 0 });
+    } finally {
+      commands.predictqSettleCall = original;
+    }
+  });
+
   it('tells "held by calls in flight" from "spent", and applies tenant and global windows together', async () => {
     prefix = `t${randomUUID().slice(0, 8)}`;
     const b = budgets({ global: { daily_usd: 1 }, tenants: { default: { daily_usd: 0.001, policy: 'hold' } } });

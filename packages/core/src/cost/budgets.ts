@@ -46,6 +46,14 @@ export interface LedgerWrite {
   increments: Array<[field: string, by: number]>;
 }
 
+interface Settlement {
+  hold: BudgetHold;
+  costMicros: number;
+  ledger: LedgerWrite | undefined;
+  resolve(states: BudgetState[] | undefined): void;
+  reject(err: unknown): void;
+}
+
 export type ReserveOutcome =
   | { status: 'reserved'; hold: BudgetHold }
   /** `held`: in-flight reservations use the budget up for now; `exhausted`: it is spent. */
@@ -54,6 +62,8 @@ export type ReserveOutcome =
 const DAY_S = 86_400;
 /** Acknowledged marks one settlement removes at most (the rest ride on the next ones). */
 const ACKS_PER_SETTLE = 64;
+/** Settlements sent together at most (more wait for the next script call). */
+const SETTLEMENTS_PER_CALL = 64;
 /** Acknowledgements kept waiting at most; beyond, the oldest marks are left to expire. */
 const MAX_PENDING_ACKS = 4096;
 /** A call's record outlives its call this long, so a settlement can be retried through a long Redis outage. */
@@ -77,6 +87,9 @@ export class Budgets {
   readonly #marksKey: string;
   /** Unrecorded calls whose settlement reply reached us: their marks can go. */
   #acks: string[] = [];
+  /** Settlements waiting for the one on its way to Redis. */
+  readonly #queued: Settlement[] = [];
+  #sending = false;
   readonly #global: Array<BudgetLimit | undefined>;
   readonly #tenants: Map<string, Array<BudgetLimit | undefined>>;
   #scripts: BudgetScripts | undefined;
@@ -168,19 +181,45 @@ export class Budgets {
   /**
    * Settles the call once: releases the reservation, adds the real cost and the ledger
    * increments. Returns each window's state after, or undefined when it was settled before.
+   * Settlements that become ready while one is on its way to Redis go together in the next
+   * script call (one per set of keys), so a busy worker makes fewer round trips than calls.
    */
-  async settle(hold: BudgetHold, costMicros: number, ledger?: LedgerWrite): Promise<BudgetState[] | undefined> {
-    const acks = this.#acks.splice(0, ACKS_PER_SETTLE);
-    let reply: number[];
+  settle(hold: BudgetHold, costMicros: number, ledger?: LedgerWrite): Promise<BudgetState[] | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#queued.push({ hold, costMicros, ledger, resolve, reject });
+      if (!this.#sending) void this.#sendQueued();
+    });
+  }
+
+  async #sendQueued(): Promise<void> {
+    this.#sending = true;
     try {
-      reply = (await this.#run.settle(
+      while (this.#queued.length > 0) {
+        const groups = new Map<string, Settlement[]>();
+        for (const s of this.#queued.splice(0, SETTLEMENTS_PER_CALL)) {
+          const key = `${s.ledger?.key ?? ''} ${s.hold.keys.join(' ')} ${s.hold.slots.map((l) => (l ? 1 : 0)).join('')}`;
+          const group = groups.get(key);
+          if (group) group.push(s);
+          else groups.set(key, [s]);
+        }
+        await Promise.all([...groups.values()].map((group) => this.#settleTogether(group)));
+      }
+    } finally {
+      this.#sending = false;
+    }
+  }
+
+  /** One script call for settlements with the same keys; each caller hears of its own call. */
+  async #settleTogether(group: Settlement[]): Promise<void> {
+    const { hold, ledger } = group[0]!;
+    const acks = this.#acks.splice(0, ACKS_PER_SETTLE);
+    let replies: number[][];
+    try {
+      replies = (await this.#run.settle(
         this.#callsKey,
         this.#marksKey,
         ledger?.key ?? `${this.#prefix}:usage:none`,
         ...hold.keys,
-        hold.id,
-        costMicros,
-        hold.recorded ? 1 : 0,
         this.#clock.now(),
         CALL_RECORD_MS,
         ...hold.slots.map((l) => (l ? 1 : 0)),
@@ -188,19 +227,29 @@ export class Budgets {
         ledger?.ttlS ?? 1,
         acks.length,
         ...acks,
-        ...(ledger?.increments.flat() ?? []),
-      )) as number[];
+        ...group.flatMap((s) => [
+          s.hold.id,
+          s.costMicros,
+          s.hold.recorded ? 1 : 0,
+          s.ledger?.increments.length ?? 0,
+          ...(s.ledger?.increments.flat() ?? []),
+        ]),
+      )) as number[][];
     } catch (err) {
       // Removing a mark twice is harmless: they go with the next settlement.
       this.#acknowledge(acks);
-      throw err;
+      for (const s of group) s.reject(err);
+      return;
     }
-    // This settlement's reply is here, so it will not be retried: its mark can go.
-    if (!hold.recorded) this.#acknowledge([hold.id]);
-    if (reply[0] !== 1) return undefined;
-    const spent = reply.slice(1);
+    // These settlements' replies are here, so they will not be retried: their marks can go.
+    this.#acknowledge(group.filter((s) => !s.hold.recorded).map((s) => s.hold.id));
+    group.forEach((s, i) => s.resolve(this.#states(s.hold, replies[i])));
+  }
+
+  #states(hold: BudgetHold, reply: number[] | undefined): BudgetState[] | undefined {
+    if (reply?.[0] !== 1) return undefined;
     return hold.slots.flatMap((limit, i) =>
-      limit ? [{ budget: limit.budget, window: limit.window, limitMicros: limit.limitMicros, spentMicros: spent[i] ?? 0, resetsAt: resetsAt(limit.window, hold.at) }] : [],
+      limit ? [{ budget: limit.budget, window: limit.window, limitMicros: limit.limitMicros, spentMicros: reply[i + 1] ?? 0, resetsAt: resetsAt(limit.window, hold.at) }] : [],
     );
   }
 
