@@ -93,6 +93,30 @@ describe('shared circuit breaker', () => {
     expect(states).toEqual(['open:local', 'half_open:cluster', 'closed:probe']);
   });
 
+  it("shares one Redis read among a worker's concurrent admissions of a route, but never the probe lease", async () => {
+    const connection = redis.duplicate();
+    const store = new BreakerStore(connection, prefix);
+    const breaker = make(store);
+    await breaker.admit(); // defines the script
+    let asked = 0;
+    const commands = connection as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const original = commands.predictqBreakerAdmit!.bind(connection);
+    commands.predictqBreakerAdmit = (...args: unknown[]) => (asked++, original(...args));
+    try {
+      expect(await Promise.all(Array.from({ length: 10 }, () => breaker.admit()))).toEqual(Array(10).fill('call'));
+      expect(asked).toBeLessThan(10);
+
+      await store.open('r1', 100, 'failures');
+      await sleep(150);
+      const tickets = await Promise.allSettled(Array.from({ length: 6 }, () => breaker.admit()));
+      expect(tickets.filter((t) => t.status === 'fulfilled' && t.value === 'probe')).toHaveLength(1);
+      expect(tickets.filter((t) => t.status === 'rejected').every((t) => (t as PromiseRejectedResult).reason.code === 'lm_circuit_open')).toBe(true);
+      await store.close('r1');
+    } finally {
+      connection.disconnect();
+    }
+  });
+
   it('a failed probe opens it again for another reset period', async () => {
     const store = new BreakerStore(redis, prefix);
     const breaker = new RouteBreaker({ route: 'r2', settings: SETTINGS, callTimeoutMs: 1000, store, events: new ResilienceEvents() });

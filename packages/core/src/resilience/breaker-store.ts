@@ -40,6 +40,8 @@ export class BreakerStore {
   readonly #redis: RedisConnection & BreakerCommands;
   readonly #prefix: string;
   readonly #keyPrefix: string;
+  /** Per route, the admission on its way to Redis (bounded by the configured routes). */
+  readonly #pending = new Map<string, Promise<BreakerAdmission>>();
 
   constructor(redis: RedisConnection, keyPrefix: string) {
     this.#redis = defineScripts(redis, import.meta.url, {
@@ -55,7 +57,27 @@ export class BreakerStore {
     return `${this.#prefix}{${route}}`;
   }
 
+  /**
+   * The shared verdict. Callers that ask while the same route's admission is on its way to Redis
+   * share its answer (it is no older than their own read would be) unless it handed out the probe
+   * lease, which is its caller's alone: the others then ask for themselves.
+   */
   async admit(route: string, probeLeaseMs: number): Promise<BreakerAdmission> {
+    const pending = this.#pending.get(route);
+    if (pending) {
+      const shared = await pending.catch(() => undefined);
+      if (shared && shared.state !== 'probe') return shared;
+    }
+    const asking = this.#ask(route, probeLeaseMs);
+    this.#pending.set(route, asking);
+    try {
+      return await asking;
+    } finally {
+      if (this.#pending.get(route) === asking) this.#pending.delete(route);
+    }
+  }
+
+  async #ask(route: string, probeLeaseMs: number): Promise<BreakerAdmission> {
     const [state, ms, pausedMs] = await this.#redis.predictqBreakerAdmit(this.key(route), routePauseKey(this.#keyPrefix, route), Math.ceil(probeLeaseMs));
     switch (state) {
       case 0:
