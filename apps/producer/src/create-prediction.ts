@@ -14,7 +14,7 @@ import { predictionObject, type PredictionObject } from './prediction-object.js'
 import type { JobSnapshot, PredictionQueues } from './prediction-queues.js';
 import { configProgramRef, parsePredictionRequest, resolvePrediction, unknownProgram } from './prediction-request.js';
 import type { PredictionRoutesDeps } from './routes/predictions.js';
-import { parsePreferWait, waitForPrediction } from './wait-for-job.js';
+import { listenForCompletion, parsePreferWait, waitForPrediction, type CompletionListener } from './wait-for-job.js';
 
 export interface PredictionCall {
   tenant: string;
@@ -115,11 +115,19 @@ export function predictionCreator(deps: PredictionRoutesDeps): (call: Prediction
         return { status: 200, headers: { location }, body: answered };
       }
     }
+    let listening: CompletionListener | undefined;
     if (!replayed) {
       // A spent budget refuses new work here, before it is queued (a replay is not new work).
       await deps.budgetCheck?.(resolved);
-      // BullMQ ignores an add with an existing job id, so racing retries still make one job.
-      await queues.add(id, data);
+      // Listening before the job exists, a wait cannot miss its end (and need not ask whether it came first).
+      if (waitSeconds > 0) listening = await listenForCompletion(queues, data.route, id);
+      try {
+        // BullMQ ignores an add with an existing job id, so racing retries still make one job.
+        await queues.add(id, data);
+      } catch (err) {
+        listening?.stop();
+        throw err;
+      }
       enqueueShadow();
     }
 
@@ -128,7 +136,7 @@ export function predictionCreator(deps: PredictionRoutesDeps): (call: Prediction
     const queued = () => predictionObject(id, jobData, 'queued');
     let prediction: PredictionObject;
     try {
-      prediction = (await waitForPrediction(queues, id, jobData, waitSeconds * 1000, signal)) ?? queued();
+      prediction = (await waitForPrediction(queues, id, jobData, waitSeconds * 1000, signal, listening)) ?? queued();
     } catch {
       prediction = queued();
     }

@@ -7,6 +7,8 @@ import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createProducerConnection, loadConfig, predictionQueueName, queuePrefix, type Config, type RedisConnection } from '@predictq/core';
 import { PredictionQueues } from './prediction-queues.js';
+import { predictionJobData } from '../../../test/utils/job-data.js';
+import { listenForCompletion, waitForPrediction } from './wait-for-job.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -79,6 +81,71 @@ describe('PredictionQueues (real Redis)', () => {
       expect(await queues.finishedOrGone(queued, 'default')).toBe(false);
       expect((await queues.snapshot(queued))?.state).toBe('queued');
       expect(await queues.finishedOrGone(randomUUID(), 'default')).toBe(true);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  const result = (answer: string) => ({
+    outputs: { answer },
+    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    cost_usd: 0,
+    cache: { hit: false, level: null },
+    degraded: false,
+    variant: null,
+    program_version: null,
+    model: 'sim-small',
+    route: 'default',
+    finish_reason: 'stop',
+    timings: { queue_ms: 0, lm_ms: 0, total_ms: 0 },
+    completed_at: 1,
+  });
+
+  /** The queues a wait uses, with some reads observed. */
+  const watch = (overrides: Partial<Pick<PredictionQueues, 'snapshot' | 'finishedOrGone'>>) =>
+    ({
+      events: (route: string) => queues.events(route),
+      snapshot: (id: string) => queues.snapshot(id),
+      finishedOrGone: (id: string, route: string) => queues.finishedOrGone(id, route),
+      ...overrides,
+    }) as unknown as PredictionQueues;
+
+  it('waits for a prediction: from the completed event when it listened first, from the job when it finished before the wait', async () => {
+    const worker = new Worker(predictionQueueName('default'), async (job) => result(`answer ${job.id}`), {
+      connection: createProducerConnection(config.redis_url, { maxRetriesPerRequest: null, commandTimeout: undefined }),
+      prefix: queuePrefix(config.key_prefix),
+    });
+    const data = predictionJobData();
+    try {
+      // Listening before the add: the answer is the event's, the job is never read.
+      const fresh = `pred_${randomUUID().replaceAll('-', '')}`;
+      const listening = await listenForCompletion(queues, 'default', fresh);
+      await queues.add(fresh, data);
+      const reads: string[] = [];
+      const watched = watch({
+        snapshot: (id: string) => (reads.push(id), queues.snapshot(id)),
+        finishedOrGone: (id: string, route: string) => (reads.push(id), queues.finishedOrGone(id, route)),
+      });
+      const heard = await waitForPrediction(watched, fresh, data, 10_000, undefined, listening);
+      expect(heard).toMatchObject({ id: fresh, status: 'succeeded', outputs: { answer: `answer ${fresh}` } });
+      expect(reads).toEqual([]);
+
+      // Finished before anyone waited: the "finished already?" read ends the wait at once.
+      const early = `pred_${randomUUID().replaceAll('-', '')}`;
+      const events = (await queues.events('default')) as unknown as NodeJS.EventEmitter;
+      const done = new Promise<void>((resolve) => events.once(`completed:${early}`, () => resolve()));
+      await queues.add(early, data);
+      await done;
+      const started = performance.now();
+      const asked: number[] = [];
+      const timed = watch({
+        finishedOrGone: (id: string, route: string) => (asked.push(performance.now() - started), queues.finishedOrGone(id, route)),
+      });
+      const read = await waitForPrediction(timed, early, data, 10_000);
+      expect(read).toMatchObject({ id: early, status: 'succeeded', outputs: { answer: `answer ${early}` } });
+      // Asked as the wait began (the first poll is due only after 500 ms), and that answer ended it.
+      expect(asked).toHaveLength(1);
+      expect(asked[0]).toBeLessThan(250);
     } finally {
       await worker.close();
     }

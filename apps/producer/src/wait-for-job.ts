@@ -38,12 +38,64 @@ export interface HeardCompletion {
   returnvalue: unknown;
 }
 
+/** Listeners for one job's completed and failed events, attached until stop(). */
+export interface CompletionListener {
+  /** The completed event's return value, or 'failed'; never rejects. */
+  readonly heard: Promise<HeardCompletion | 'failed'>;
+  stop(): void;
+}
+
+/**
+ * Starts listening for a job's end. Attached before the job is added, it cannot miss a fast
+ * finish, so no "finished already?" read is needed. Undefined when events cannot be had.
+ */
+export async function listenForCompletion(queues: PredictionQueues, route: string, jobId: string): Promise<CompletionListener | undefined> {
+  let emitter: NodeJS.EventEmitter;
+  try {
+    // QueueEvents also emits "<event>:<job id>": one listener per waiter, reached in O(1).
+    emitter = (await queues.events(route)) as unknown as NodeJS.EventEmitter;
+  } catch {
+    return undefined;
+  }
+  const completed = `completed:${jobId}`;
+  const failed = `failed:${jobId}`;
+  let stop = () => {};
+  const heard = new Promise<HeardCompletion | 'failed'>((resolve) => {
+    const onCompleted = (args: { returnvalue?: unknown }) => {
+      stop();
+      resolve({ returnvalue: args.returnvalue });
+    };
+    const onFailed = () => {
+      stop();
+      resolve('failed');
+    };
+    emitter.on(completed, onCompleted);
+    emitter.on(failed, onFailed);
+    stop = () => {
+      emitter.off(completed, onCompleted);
+      emitter.off(failed, onFailed);
+    };
+  });
+  return { heard, stop: () => stop() };
+}
+
 /**
  * Resolves once the job finished, the wait ran out, Redis failed, or the signal aborted; never
  * rejects. With the completion event's return value when that is how the finish was heard.
+ * `listening`: listeners attached before the job was added (they are stopped here).
  */
-export async function waitForJob(queues: PredictionQueues, route: string, jobId: string, waitMs: number, signal?: AbortSignal): Promise<HeardCompletion | undefined> {
-  if (waitMs <= 0) return undefined;
+export async function waitForJob(
+  queues: PredictionQueues,
+  route: string,
+  jobId: string,
+  waitMs: number,
+  signal?: AbortSignal,
+  listening?: CompletionListener,
+): Promise<HeardCompletion | undefined> {
+  if (waitMs <= 0) {
+    listening?.stop();
+    return undefined;
+  }
   let heard: HeardCompletion | undefined;
   const deadline = Date.now() + waitMs;
   const stop = new AbortController();
@@ -53,33 +105,18 @@ export async function waitForJob(queues: PredictionQueues, route: string, jobId:
   const isFinished = () => queues.finishedOrGone(jobId, route).catch(() => true);
 
   const viaEvents = (async () => {
-    try {
-      const events = await queues.events(route);
-      // QueueEvents also emits "<event>:<job id>": one listener per waiter, reached in O(1).
-      const emitter = events as unknown as NodeJS.EventEmitter;
-      const completed = `completed:${jobId}`;
-      const failed = `failed:${jobId}`;
-      await new Promise<void>((resolve) => {
-        const finish = () => {
-          emitter.off(completed, onCompleted);
-          emitter.off(failed, finish);
-          stop.signal.removeEventListener('abort', finish);
-          resolve();
-        };
-        const onCompleted = (args: { returnvalue?: unknown }) => {
-          heard = { returnvalue: args.returnvalue };
-          finish();
-        };
-        emitter.on(completed, onCompleted);
-        emitter.on(failed, finish);
-        stop.signal.addEventListener('abort', finish, { once: true });
-        // The job may have finished before we listened.
-        void isFinished().then((finished) => finished && finish());
-      });
-    } catch {
+    const listener = listening ?? (await listenForCompletion(queues, route, jobId));
+    if (!listener) {
       // No events (Redis trouble): polling and the deadline still end the wait.
       await sleep(deadline - Date.now(), stop.signal);
+      return;
     }
+    stop.signal.addEventListener('abort', () => listener.stop(), { once: true });
+    // Attached only now, the job may have finished before we listened.
+    const never = new Promise<never>(() => {});
+    const before = listening ? never : isFinished().then((finished) => (finished ? ('finished' as const) : never));
+    const outcome = await Promise.race([listener.heard, before]);
+    if (outcome !== 'failed' && outcome !== 'finished') heard = outcome;
   })();
 
   const viaPolling = (async () => {
@@ -106,8 +143,9 @@ export async function waitForPrediction(
   data: PredictionJobData,
   waitMs: number,
   signal?: AbortSignal,
+  listening?: CompletionListener,
 ): Promise<PredictionObject | undefined> {
-  const heard = await waitForJob(queues, data.route, id, waitMs, signal);
+  const heard = await waitForJob(queues, data.route, id, waitMs, signal, listening);
   if (heard) {
     const parsed = PredictionResultSchema.safeParse(heard.returnvalue);
     if (parsed.success) return predictionObject(id, data, 'succeeded', { result: parsed.data });
