@@ -37,25 +37,35 @@ const { webhookThroughput } = await import('./webhook-throughput.js');
 const redis = process.env.REDIS_BENCH_URL ? undefined : await startRedis();
 const redisUrl = process.env.REDIS_BENCH_URL || redis!.url;
 const lmLatencyMs = Number(process.env.BENCH_LM_LATENCY_MS ?? 100);
+// `--only NAME[,NAME]`: just those groups (uncached, commands, http, cache, chat, batch, webhooks).
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',')) : undefined;
+const wanted = (group: string) => !only || only.has(group);
 console.log(`predictq benchmarks (Redis ${redisUrl}, node ${process.version})`);
 try {
-  await runCase(uncachedThroughput(redisUrl));
-  // At an LM's real latency the per-job overhead above should vanish in the ratio.
-  await runCase(uncachedThroughput(redisUrl, lmLatencyMs));
-  await redisCommandsPerPrediction(redisUrl, uncachedThroughput(redisUrl), Number(process.env.BENCH_JOBS ?? 400));
-  await httpPeersBench(redisUrl, {
-    connections: 60,
-    durationS: Number(process.env.BENCH_HTTP_DURATION_S ?? 10),
-    runs: Number(process.env.BENCH_HTTP_RUNS ?? 3),
-    l1Entries: Number(process.env.BENCH_L1_ENTRIES ?? 10_000),
-  });
-  await cacheHitBench(redisUrl);
-  await chatCompletionsBench(redisUrl);
-  await batchIngestBench(redisUrl);
-  // A slow webhook receiver must not slow predictions down.
-  await runCase(webhookThroughput(redisUrl, 'none'));
-  await runCase(webhookThroughput(redisUrl, 'instant'));
-  await runCase(webhookThroughput(redisUrl, 'none', lmLatencyMs));
+  if (wanted('uncached')) {
+    await runCase(uncachedThroughput(redisUrl));
+    // At an LM's real latency the per-job overhead above should vanish in the ratio.
+    await runCase(uncachedThroughput(redisUrl, lmLatencyMs));
+  }
+  if (wanted('commands')) await redisCommandsPerPrediction(redisUrl, uncachedThroughput(redisUrl), Number(process.env.BENCH_JOBS ?? 400));
+  if (wanted('http')) {
+    await httpPeersBench(redisUrl, {
+      connections: 60,
+      durationS: Number(process.env.BENCH_HTTP_DURATION_S ?? 10),
+      runs: Number(process.env.BENCH_HTTP_RUNS ?? 3),
+      l1Entries: Number(process.env.BENCH_L1_ENTRIES ?? 10_000),
+    });
+  }
+  if (wanted('cache')) await cacheHitBench(redisUrl);
+  if (wanted('chat')) await chatCompletionsBench(redisUrl);
+  if (wanted('batch')) await batchIngestBench(redisUrl);
+  if (wanted('webhooks')) {
+    // A slow webhook receiver must not slow predictions down.
+    await runCase(webhookThroughput(redisUrl, 'none'));
+    await runCase(webhookThroughput(redisUrl, 'instant'));
+    await runCase(webhookThroughput(redisUrl, 'none', lmLatencyMs));
+  }
 } finally {
   await redis?.stop();
 }
