@@ -95,6 +95,9 @@ export async function httpPeersBench(redisUrl: string, options: HttpPeersOptions
     const simUrl = `http://127.0.0.1:${simPort}/v1`;
     const predictq = await startPredictq(redisUrl, simUrl, dir);
     processes.push(predictq.producer, predictq.worker);
+    // Every line needed was seen: from here the servers' output is drained unread (Portkey logs
+    // nothing per request; predictq still writes its access and prediction lines, at its own cost).
+    for (const p of processes) p.quiet();
 
     const common = { connections: options.connections, duration: options.durationS, method: 'POST' as const };
     const portkeyLoad = () =>

@@ -14,6 +14,12 @@ export interface AppProcess {
   /** Resolves with the first line matching, or rejects after the timeout. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Stops reading lines: the output is drained unread from now on. A benchmark calls it once the
+   * lines it needs were seen, so splitting and keeping a loaded server's log lines does not take
+   * the load generator's CPU (or grow without bound).
+   */
+  quiet(): void;
 }
 
 /** A worker's /metrics URL, from the line it prints when ready (WORKER_METRICS_PORT=0 picks a free port). */
@@ -49,8 +55,7 @@ export function startNode(name: string, args: string[], env: Record<string, stri
     }
   };
   // Whole lines only: a chunk can end mid-line, and a stack's children write long log lines.
-  createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', onLine);
-  createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', onLine);
+  const readers = [child.stdout!, child.stderr!].map((input) => createInterface({ input, crlfDelay: Infinity }).on('line', onLine));
   return {
     child,
     lines,
@@ -65,6 +70,11 @@ export function startNode(name: string, args: string[], env: Record<string, stri
           reject(new Error(`${name} exited with ${code} before printing ${pattern}:\n${lines.slice(-20).join('\n')}`));
         });
       });
+    },
+    quiet() {
+      for (const reader of readers) reader.close();
+      child.stdout!.resume();
+      child.stderr!.resume();
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
