@@ -7,14 +7,49 @@ import {
   PredictqError,
   predictionEvent,
   shadowIdOf,
+  type Clock,
+  type Config,
+  type Logger,
   type PredictionJobData,
+  type ProgramStore,
   type ResolvedProgram,
+  type WebhookEmitter,
 } from '@predictq/core';
+import type { BudgetCheck } from './budget-check.js';
+import type { CacheFastPath } from './cache-fast-path.js';
+import type { CallbackCheck } from './callback-check.js';
+import type { Cancellations } from './cancellations.js';
+import type { ExperimentRouting } from './experiment-routing.js';
 import { predictionObject, type PredictionObject } from './prediction-object.js';
 import type { JobSnapshot, PredictionQueues } from './prediction-queues.js';
 import { configProgramRef, parsePredictionRequest, resolvePrediction, unknownProgram } from './prediction-request.js';
-import type { PredictionRoutesDeps } from './routes/predictions.js';
 import { listenForCompletion, parsePreferWait, waitForPrediction, type CompletionListener } from './wait-for-job.js';
+
+export interface PredictionRoutesDeps {
+  config: Config;
+  queues: PredictionQueues;
+  cancellations: Cancellations;
+  clock: Clock;
+  /** Answers L2 hits without a job. */
+  cacheFastPath?: CacheFastPath | undefined;
+  /** Asks the workers to abort a running job (CancelChannel); without it running jobs cannot be cancelled. */
+  cancelRunning?(jobId: string): Promise<unknown>;
+  /** Throws budget_exceeded (402) when the tenant's budget cannot take the request. */
+  budgetCheck?: BudgetCheck;
+  /** Creates the webhook events the producer sees: fast-path answers and cancellations. */
+  webhooks?: Pick<WebhookEmitter, 'emit'>;
+  /** Refuses a callback_url that may not be called (400 callback_url_not_allowed). */
+  checkCallback?: CallbackCheck;
+  logger?: Logger;
+  /** Counts what a fast-path cache answer saved (tokens and USD). */
+  recordCacheAnswer?(data: PredictionJobData, answered: PredictionObject): void;
+  /** Saved programs and their versions; without it only the config file's programs resolve. */
+  programs?: ProgramStore;
+  /** Variant assignment, shadow runs and feedback; without it `experiment` is unknown. */
+  experiments?: ExperimentRouting;
+  /** Records the one feedback a prediction may get; false when it already had one. */
+  feedbackOnce?(id: string, score: number): Promise<boolean>;
+}
 
 export interface PredictionCall {
   tenant: string;
