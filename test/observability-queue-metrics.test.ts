@@ -34,18 +34,20 @@ describe('queue metrics', () => {
 
   it('counts jobs by state and finds the oldest waiting job across priorities and the wait list', async () => {
     const now = Date.now();
-    await queue.add('p', {}, { priority: PRIORITY.interactive, timestamp: now - 10_000 });
+    // Interactive jobs have no priority (the wait list, FIFO, ahead of every prioritized job);
+    // batch items are prioritized.
+    await queue.add('p', {}, { priority: PRIORITY.interactive, timestamp: now - 30_000 });
     await queue.add('p', {}, { priority: PRIORITY.batch, timestamp: now - 50_000 });
     await queue.add('p', {}, { priority: PRIORITY.batch, timestamp: now - 20_000 });
-    await queue.add('p', {}, { timestamp: now - 30_000 });
+    await queue.add('p', {}, { timestamp: now - 10_000 });
     // Delayed jobs are not waiting to run yet: they do not count toward the backlog age.
     await queue.add('p', {}, { delay: 60_000, timestamp: now - 500_000 });
 
     const metrics = createMetrics({ defaultMetrics: false });
     const unwatch = metrics.queues.watch([queue, empty]);
     const text = await metrics.registry.metrics();
-    expect(text).toContain('dspy_queue_jobs{queue="predict.busy",state="prioritized"} 3');
-    expect(text).toContain('dspy_queue_jobs{queue="predict.busy",state="waiting"} 1');
+    expect(text).toContain('dspy_queue_jobs{queue="predict.busy",state="prioritized"} 2');
+    expect(text).toContain('dspy_queue_jobs{queue="predict.busy",state="waiting"} 2');
     expect(text).toContain('dspy_queue_jobs{queue="predict.busy",state="delayed"} 1');
     expect(text).toContain('dspy_queue_jobs{queue="predict.idle",state="prioritized"} 0');
 
@@ -54,7 +56,7 @@ describe('queue metrics', () => {
     expect(oldest).toBeLessThan(60);
     expect(await gaugeValue(metrics, 'dspy_queue_oldest_waiting_seconds', { queue: 'predict.idle' })).toBe(0);
 
-    // Once that job is gone the next oldest (the plain waiting job, 30 s) is reported.
+    // Once that job is gone the next oldest (the interactive one on the wait list, 30 s) is reported.
     const [batchOldest] = (await queue.getPrioritized(0, -1)).filter((j) => j.timestamp === now - 50_000);
     await batchOldest!.remove();
     const next = await gaugeValue(metrics, 'dspy_queue_oldest_waiting_seconds', { queue: 'predict.busy' });

@@ -150,4 +150,29 @@ describe('PredictionQueues (real Redis)', () => {
       await worker.close();
     }
   });
+
+  it('runs interactive predictions before batch items queued earlier', async () => {
+    const route = 'default';
+    const order: string[] = [];
+    const batch = [0, 1].map(() => `pred_${randomUUID().replaceAll('-', '')}`);
+    const interactive = [0, 1].map(() => `pred_${randomUUID().replaceAll('-', '')}`);
+    const all = new Set([...batch, ...interactive]);
+    // Batch first, then interactive, while no worker runs.
+    for (const id of batch) await queues.add(id, predictionJobData({ priority: 'batch' }));
+    for (const id of interactive) await queues.add(id, predictionJobData({ priority: 'interactive' }));
+    const worker = new Worker(
+      predictionQueueName(route),
+      async (job) => {
+        if (all.has(job.id!)) order.push(job.id!);
+        return result('x');
+      },
+      { connection: createProducerConnection(config.redis_url, { maxRetriesPerRequest: null, commandTimeout: undefined }), prefix: queuePrefix(config.key_prefix), concurrency: 1 },
+    );
+    try {
+      await expect.poll(() => order.length, { timeout: 10_000 }).toBe(4);
+      expect(order).toEqual([...interactive, ...batch]);
+    } finally {
+      await worker.close();
+    }
+  });
 });

@@ -3,8 +3,12 @@
 import type { JobsOptions } from 'bullmq';
 import type { QueueSettings } from '../config/index.js';
 
-/** BullMQ priority: lower runs first. Interactive requests outrank batch items. */
-export const PRIORITY = { interactive: 1, batch: 10 } as const;
+/**
+ * BullMQ priority: lower runs first, and a job with none (0) runs before every prioritized one.
+ * Interactive requests take that plain FIFO list, which is also BullMQ's cheapest add and fetch
+ * (the prioritized set costs a counter and a sorted set); batch items and shadows wait behind them.
+ */
+export const PRIORITY = { interactive: 0, batch: 10 } as const;
 
 export function defaultJobOptions(settings: QueueSettings): JobsOptions {
   return {
