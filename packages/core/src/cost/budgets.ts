@@ -135,8 +135,10 @@ export class Budgets {
     });
   }
 
+  /** The TTL of each window key a budget applies to (0 where none does: the scripts leave it alone). */
   #ttls(slots: Array<BudgetLimit | undefined>, at: number): number[] {
-    return slots.map((_, i) => {
+    return slots.map((limit, i) => {
+      if (!limit) return 0;
       const window = BUDGET_WINDOWS[i % 2]!;
       return Math.ceil((resetsAt(window, at) - at) / 1000) + KEEP_AFTER_S[window];
     });

@@ -3,9 +3,17 @@
 export const BUDGET_WINDOWS = ['daily', 'monthly'] as const;
 export type BudgetWindow = (typeof BUDGET_WINDOWS)[number];
 
+const DAY_MS = 86_400_000;
+/** The last day asked for: every settlement asks, nearly always for today. */
+let lastDay = { start: 0, end: 0, id: '1970-01-01' };
+
 /** "2025-01-31" for the UTC day of `ms`. */
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (ms >= lastDay.start && ms < lastDay.end) return lastDay.id;
+  const start = Math.floor(ms / DAY_MS) * DAY_MS;
+  const id = new Date(ms).toISOString().slice(0, 10);
+  lastDay = { start, end: start + DAY_MS, id };
+  return id;
 }
 
 /** "2025-01" (monthly) or "2025-01-31" (daily): the window's period containing `ms`. */

@@ -15,7 +15,28 @@ export interface PreparedPrediction {
   params: SamplingParams & { max_tokens: number };
 }
 
-export function buildModule(data: Pick<PredictionJobData, 'module' | 'signature' | 'instructions' | 'demos' | 'adapter' | 'fields'>): Predict {
+type ModuleSpec = Pick<PredictionJobData, 'module' | 'signature' | 'instructions' | 'demos' | 'adapter' | 'fields'>;
+
+/**
+ * Modules without demos or saved fields, by what defines them: most jobs name one of a few
+ * signatures, and a module is immutable, so each is parsed once (bounded; cleared when full).
+ */
+const PLAIN_MODULES = new Map<string, Predict>();
+const MAX_PLAIN_MODULES = 256;
+
+export function buildModule(data: ModuleSpec): Predict {
+  if (data.demos.length > 0 || data.fields !== undefined) return newModule(data);
+  const key = `${data.module}\u0000${data.adapter ?? ''}\u0000${data.instructions === undefined ? '\u0001' : data.instructions}\u0000${data.signature}`;
+  let module = PLAIN_MODULES.get(key);
+  if (!module) {
+    module = newModule(data);
+    if (PLAIN_MODULES.size >= MAX_PLAIN_MODULES) PLAIN_MODULES.clear();
+    PLAIN_MODULES.set(key, module);
+  }
+  return module;
+}
+
+function newModule(data: ModuleSpec): Predict {
   const options = {
     ...(data.instructions === undefined ? {} : { instructions: data.instructions }),
     demos: data.demos,
