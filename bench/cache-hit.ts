@@ -2,7 +2,7 @@
 // requests) of a hit answered by the producer's fast path and of a hit answered by a worker
 // from its L1, each against a direct call to the simulator at 0 ms latency, in the same run.
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { createLogger, createMetrics, createQueueConnection, loadConfig, type Config, type RedisConnection } from '@predictq/core';
@@ -30,7 +30,7 @@ interface Fixture {
 }
 
 async function listen(app: ProducerApp): Promise<{ server: Server; url: string }> {
-  const server = app.app.listen(0, '127.0.0.1');
+  const server = createServer(app.listener).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
@@ -69,6 +69,9 @@ async function setup(redisUrl: string): Promise<Fixture> {
   // Prime the cache: one real LM call fills L2 and the worker's L1.
   const primed = await predict(fixture.workerUrl);
   if (primed.status !== 'succeeded') throw new Error(`priming failed: ${JSON.stringify(primed)}`);
+  // The fast path's first answer comes from L2 and is kept in the producer's own L1.
+  const first = await predict(fixture.fastUrl);
+  if (first.cache.level !== 'redis') throw new Error(`the fast path's first answer was not from L2: ${JSON.stringify(first.cache)}`);
   return fixture;
 }
 
@@ -155,7 +158,7 @@ export async function cacheHitBench(redisUrl: string): Promise<void> {
   const f = await setup(redisUrl);
   try {
     const paths = [
-      { name: 'cache hit via the producer fast path (level redis, no job)', op: predictAt(f.fastUrl, 'redis') },
+      { name: "cache hit via the producer fast path (the producer's L1, no job)", op: predictAt(f.fastUrl, 'memory') },
       { name: 'cache hit via a worker (level memory, one BullMQ job)', op: predictAt(f.workerUrl, 'memory') },
     ];
     for (const path of paths) {

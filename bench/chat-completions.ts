@@ -1,6 +1,7 @@
 // Chat completions through predictq's queue with the official openai client, against the same
 // client calling the simulator directly, in the same run: uncached throughput (simulator at 0 ms)
 // and first-token latency of a stream (simulator at BENCH_FIRST_TOKEN_MS to the first token).
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
@@ -27,7 +28,7 @@ export async function chatCompletionsBench(redisUrl: string): Promise<void> {
   const workerConnection = createQueueConnection(redisUrl);
   const producer = createApp({ config, connection: producerConnection, logger, metrics: createMetrics({ defaultMetrics: false }), secrets: {} });
   const worker = createWorker({ config, connection: workerConnection, logger, metrics: createMetrics({ defaultMetrics: false }), secrets: {} });
-  const server = producer.app.listen(0, '127.0.0.1');
+  const server = createServer(producer.listener).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const through = new OpenAI({ baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, apiKey: 'x', maxRetries: 0 });
   const direct = new OpenAI({ baseURL: sim.url, apiKey: 'sim', maxRetries: 0 });

@@ -1,6 +1,6 @@
 // createApp(deps): the producer's express app. It never listens and never reads process.env.
 import type { RequestListener } from 'node:http';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
@@ -87,9 +87,7 @@ export interface ProducerDeps {
 }
 
 export interface ProducerApp {
-  /** Every route but POST /v1/predictions (tests may drive it alone). */
-  app: Express;
-  /** The request listener to serve: the prediction lane, then express. */
+  /** The request listener to serve (http.createServer): the prediction lane, then express. */
   listener: RequestListener;
   queues: PredictionQueues;
   /** Creates webhook events from this process (cancellations, fast-path answers; batches too). */
@@ -262,7 +260,6 @@ export function createApp(deps: ProducerDeps): ProducerApp {
   app.use(errorHandler(logger, () => connection.status === 'ready'));
 
   return {
-    app,
     listener: producerListener(app as unknown as RequestListener, lane),
     queues,
     webhooks,
