@@ -1,5 +1,5 @@
 // A minimal valid prediction job, for tests and benchmarks that feed the pipeline directly.
-import type { PredictionJobData } from '@predictq/core';
+import type { PredictionJobData, PredictionResult } from '@predictq/core';
 
 export function predictionJobData(overrides: Partial<PredictionJobData> = {}): PredictionJobData {
   return {
@@ -19,6 +19,25 @@ export function predictionJobData(overrides: Partial<PredictionJobData> = {}): P
     priority: 'interactive',
     variant: null,
     created_at: 0,
+    ...overrides,
+  };
+}
+
+/** A minimal valid prediction result (what a prediction job returns). */
+export function predictionResult(overrides: Partial<PredictionResult> = {}): PredictionResult {
+  return {
+    outputs: { answer: 'an answer' },
+    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    cost_usd: 0,
+    cache: { hit: false, level: null },
+    degraded: false,
+    variant: null,
+    program_version: null,
+    model: 'sim-small',
+    route: 'default',
+    finish_reason: 'stop',
+    timings: { queue_ms: 0, lm_ms: 0, total_ms: 0 },
+    completed_at: 0,
     ...overrides,
   };
 }

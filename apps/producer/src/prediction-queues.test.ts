@@ -7,7 +7,7 @@ import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createProducerConnection, loadConfig, predictionQueueName, queuePrefix, type Config, type RedisConnection } from '@predictq/core';
 import { PredictionQueues } from './prediction-queues.js';
-import { predictionJobData } from '../../../test/utils/job-data.js';
+import { predictionJobData, predictionResult } from '../../../test/utils/job-data.js';
 import { listenForCompletion, waitForPrediction } from './wait-for-job.js';
 
 declare module 'vitest' {
@@ -86,20 +86,7 @@ describe('PredictionQueues (real Redis)', () => {
     }
   });
 
-  const result = (answer: string) => ({
-    outputs: { answer },
-    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-    cost_usd: 0,
-    cache: { hit: false, level: null },
-    degraded: false,
-    variant: null,
-    program_version: null,
-    model: 'sim-small',
-    route: 'default',
-    finish_reason: 'stop',
-    timings: { queue_ms: 0, lm_ms: 0, total_ms: 0 },
-    completed_at: 1,
-  });
+  const result = (answer: string) => predictionResult({ outputs: { answer } });
 
   /** The queues a wait uses, with some reads observed. */
   const watch = (overrides: Partial<Pick<PredictionQueues, 'snapshot' | 'finishedOrGone'>>) =>

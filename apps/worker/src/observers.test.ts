@@ -8,10 +8,9 @@ import {
   WaitError,
   createMetrics,
   type PredictionJobData,
-  type PredictionResult,
 } from '@predictq/core';
 import { capture } from '../../../test/utils/capture-logs.js';
-import { predictionJobData } from '../../../test/utils/job-data.js';
+import { predictionJobData, predictionResult } from '../../../test/utils/job-data.js';
 import { observePipeline, type ObserverConfig } from './observers.js';
 
 const CONFIG: ObserverConfig = {
@@ -21,20 +20,12 @@ const CONFIG: ObserverConfig = {
 
 const DATA: PredictionJobData = predictionJobData({ tenant: 'acme', inputs: { question: 'the secret plan' } });
 
-const RESULT = {
+const RESULT = predictionResult({
   outputs: { answer: 'the hidden answer' },
   usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
   cost_usd: 0.0002,
-  cache: { hit: false, level: null },
-  degraded: false,
-  variant: null,
-  program_version: null,
-  model: 'sim-small',
-  route: 'default',
-  finish_reason: 'stop',
   timings: { queue_ms: 4, lm_ms: 20, total_ms: 25 },
-  completed_at: 0,
-} as unknown as PredictionResult;
+});
 
 async function flush(): Promise<void> {
   await new Promise((r) => setImmediate(r));
