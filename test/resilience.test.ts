@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import {
   BreakerStore,
+  LOCAL_VERDICT_MS,
   ConfigSchema,
   IngestLimiter,
   LmError,
@@ -17,6 +18,7 @@ import {
   callSignal,
   type BreakerSettings,
 } from '@predictq/core';
+import { until } from './utils/http.js';
 
 const SETTINGS: BreakerSettings = {
   error_threshold_percentage: 50,
@@ -141,6 +143,93 @@ describe('shared circuit breaker', () => {
     }
     expect((await store.snapshot('r3')).state).toBe('closed');
     expect(breaker.state).toBe('closed');
+  });
+});
+
+describe('breaker verdicts kept between changes (a subscriber per process)', () => {
+  let redis: Redis;
+  let prefix: string;
+  const opened: Redis[] = [];
+  const connect = () => {
+    const connection = redis.duplicate();
+    opened.push(connection);
+    return connection;
+  };
+  /** A store for one process, counting the admissions it sends to Redis. */
+  const processStore = async (options: { now?: () => number } = {}) => {
+    const connection = connect();
+    const subscriber = connect();
+    const store = new BreakerStore(connection, prefix, { subscriber, ...options });
+    await until(async () => store.listening, 5000, 10);
+    let asked = 0;
+    const commands = connection as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    await store.admit('r1', 1000); // defines the script
+    const original = commands.predictqBreakerAdmit!.bind(connection);
+    commands.predictqBreakerAdmit = (...args: unknown[]) => (asked++, original(...args));
+    return { store, subscriber, asked: () => asked };
+  };
+  beforeAll(() => {
+    redis = new Redis(inject('redisUrl'));
+  });
+  afterAll(async () => {
+    for (const c of opened) c.disconnect();
+    await redis.quit();
+  });
+
+  it('answers "closed" from its copy without asking Redis, until it is older than LOCAL_VERDICT_MS', async () => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    const clock = { t: 1_000 };
+    const { store, asked } = await processStore({ now: () => clock.t });
+    for (let i = 0; i < 20; i++) expect(await store.admit('r1', 1000)).toEqual({ state: 'closed', pausedMs: expect.any(Number) });
+    expect(asked()).toBe(0);
+    clock.t += LOCAL_VERDICT_MS;
+    expect((await store.admit('r1', 1000)).state).toBe('closed');
+    expect(asked()).toBe(1);
+  });
+
+  // A frozen clock: the copy never ages out, so only the message can drop it.
+  const frozen = () => 1_000;
+
+  it('another process opening the breaker reaches it by message: its next admissions wait', async () => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    const { store } = await processStore({ now: frozen });
+    expect((await store.admit('r1', 1000)).state).toBe('closed');
+    await new BreakerStore(connect(), prefix).open('r1', 30_000, 'failures');
+    const verdict = await until(async () => {
+      const v = await store.admit('r1', 1000);
+      return v.state === 'open' ? v : undefined;
+    }, 5000, 5);
+    expect(verdict).toMatchObject({ state: 'open', waitMs: expect.any(Number) });
+  });
+
+  it('another process pausing the route after a 429 reaches it too, and then it is known without asking', async () => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    const { store, asked } = await processStore({ now: frozen });
+    expect((await store.admit('r1', 1000)).pausedMs).toBeLessThanOrEqual(0);
+    const before = asked();
+    const limits = new RateLimits(connect(), prefix, ConfigSchema.parse({ routes: [{ name: 'r1', model: 'm', base_url: 'http://127.0.0.1:1/v1' }] }).routes);
+    await limits.pause('r1', 5000);
+    const paused = await until(async () => {
+      const v = await store.admit('r1', 1000);
+      return v.pausedMs > 0 ? v : undefined;
+    }, 5000, 5);
+    expect(paused.pausedMs).toBeLessThanOrEqual(5000);
+    // Read once after the message; the pause is then known here without asking again.
+    const asks = asked();
+    expect(asks).toBeGreaterThan(before);
+    expect((await store.admit('r1', 1000)).pausedMs).toBeGreaterThan(0);
+    expect(asked()).toBe(asks);
+  });
+
+  it('asks Redis for every admission while its subscriber is down (messages would be lost)', async () => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    const { store, subscriber, asked } = await processStore();
+    await store.admit('r1', 1000);
+    subscriber.disconnect();
+    await until(async () => !store.listening, 5000, 10);
+    const before = asked();
+    for (let i = 0; i < 3; i++) await store.admit('r1', 1000);
+    expect(asked()).toBe(before + 3);
   });
 });
 

@@ -96,8 +96,11 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
       return client;
     });
   const clock = deps.clock ?? systemClock;
+  // Cancellations and breaker changes reach this process on one subscriber connection.
+  const subscriber = duplicateConnection(deps.connection);
+  subscriber.on('error', (err) => logger.warn({ err: { message: err.message } }, 'subscriber connection error'));
   // Rate limits, breakers and call timeouts, shared through Redis.
-  const guard = new LmGuard({ config, redis: deps.connection });
+  const guard = new LmGuard({ config, redis: deps.connection, subscriber });
   observeResilience(guard.events, metrics, logger, config.routes.map((r) => r.name));
   // Prices, budget reservations and the usage ledger.
   const costConnection = deps.costConnection ?? createFastConnection(config.redis_url);
@@ -206,10 +209,8 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
   });
 
   // DELETE /v1/predictions/:id of a running job: the worker running it aborts it.
-  const cancelSubscriber = duplicateConnection(deps.connection);
-  cancelSubscriber.on('error', (err) => logger.warn({ err: { message: err.message } }, 'cancel channel error'));
   void new CancelChannel(config.key_prefix)
-    .subscribe(cancelSubscriber, (jobId) => {
+    .subscribe(subscriber, (jobId) => {
       for (const worker of workers) {
         if (worker.cancelJob(jobId, 'cancelled by the client')) logger.info({ job_id: jobId }, 'cancelling a running prediction');
       }
@@ -243,7 +244,7 @@ export function createWorker(deps: WorkerDeps): PredictqWorker {
       guard.close();
       cost.close();
       await batchQueue.close();
-      cancelSubscriber.disconnect();
+      subscriber.disconnect();
       if (!deps.costConnection) costConnection.disconnect();
       if (cache && deps.cache === undefined) await cache.close();
     },

@@ -1,11 +1,18 @@
 // The cluster-wide side of a route's circuit breaker: one Redis hash per route
 // (`${prefix}:breaker:{${route}}`) that every worker consults before an LM call, so when one
-// worker opens the breaker the others stop at their next call, and a probe lease
-// (breaker-admit-2.lua) lets one call per reset period through cluster-wide. The same script
-// reads the route's 429 pause (its key shares the route's hash tag), so admission is one round trip.
+// worker opens the breaker the others stop, and a probe lease (breaker-admit-2.lua) lets one
+// call per reset period through cluster-wide. The same script reads the route's 429 pause (its
+// key shares the route's hash tag), so admission is one round trip.
+//
+// Most of the time the answer is "closed, not paused", and asking Redis before every call costs
+// a round trip per prediction. With a subscriber, a process keeps that answer for a route and
+// reuses it: opening a breaker and pausing a route publish the route's name
+// (breakerChannel), and every process drops its copy at once, so the others stop within a
+// message's delay instead of at their next call. The copy is also dropped when the subscriber
+// connection drops, and is never older than LOCAL_VERDICT_MS (the bound on a missed message).
 import type { RedisConnection } from '../queue/connection.js';
 import { defineScripts } from '../redis/index.js';
-import { routePauseKey } from './route-keys.js';
+import { breakerChannel, routePauseKey } from './route-keys.js';
 import type { BreakerState } from './resilience-events.js';
 
 /** What the shared breaker says about calling a route now. */
@@ -30,7 +37,23 @@ export interface BreakerSnapshot {
 
 interface BreakerCommands {
   predictqBreakerAdmit(key: string, pauseKey: string, probeLeaseMs: number): Promise<[number, number, number]>;
-  predictqBreakerOpen(key: string, resetMs: number, ttlMs: number, reason: string): Promise<number>;
+  predictqBreakerOpen(key: string, resetMs: number, ttlMs: number, reason: string, channel: string, route: string): Promise<number>;
+}
+
+/** How long a process reuses a "closed" read without asking Redis again (messages drop it sooner). */
+export const LOCAL_VERDICT_MS = 1000;
+
+export interface BreakerStoreOptions {
+  /** A connection to subscribe on (it can run nothing else then); without it, every admission asks Redis. */
+  subscriber?: RedisConnection | undefined;
+  /** Monotonic milliseconds, for the local copy's age. */
+  now?: () => number;
+}
+
+/** A route read as closed: when, and until when an LM 429 pauses it (0: not paused). */
+interface ClosedVerdict {
+  readAt: number;
+  pausedUntil: number;
 }
 
 /** An open breaker's hash outlives its reset timeout by this much, then closes by itself. */
@@ -40,16 +63,59 @@ export class BreakerStore {
   readonly #redis: RedisConnection & BreakerCommands;
   readonly #prefix: string;
   readonly #keyPrefix: string;
+  readonly #channel: string;
+  readonly #now: () => number;
   /** Per route, the admission on its way to Redis (bounded by the configured routes). */
   readonly #pending = new Map<string, Promise<BreakerAdmission>>();
+  /** Per route, the last "closed" read, kept only while the subscription is live. */
+  readonly #closed = new Map<string, ClosedVerdict>();
+  /** Copies dropped so far: a read asked before the latest drop may be older than the change. */
+  #drops = 0;
+  #subscriber: RedisConnection | undefined;
+  #listening = false;
 
-  constructor(redis: RedisConnection, keyPrefix: string) {
+  constructor(redis: RedisConnection, keyPrefix: string, options: BreakerStoreOptions = {}) {
     this.#redis = defineScripts(redis, import.meta.url, {
       predictqBreakerAdmit: './lua/breaker-admit-2.lua',
       predictqBreakerOpen: './lua/breaker-open-1.lua',
     }) as unknown as RedisConnection & BreakerCommands;
     this.#prefix = `${keyPrefix}:breaker:`;
     this.#keyPrefix = keyPrefix;
+    this.#channel = breakerChannel(keyPrefix);
+    this.#now = options.now ?? (() => performance.now());
+    if (options.subscriber) this.#listen(options.subscriber);
+  }
+
+  /** Whether admissions may be answered from this process's copy (the subscription is live). */
+  get listening(): boolean {
+    return this.#listening && this.#subscriber?.status === 'ready';
+  }
+
+  #listen(subscriber: RedisConnection): void {
+    this.#subscriber = subscriber;
+    const forgetAll = () => {
+      this.#closed.clear();
+      this.#drops++;
+    };
+    subscriber.on('message', (channel: string, route: string) => {
+      if (channel === this.#channel) this.forget(route);
+    });
+    // Messages sent while the connection was down are lost: start again from Redis.
+    subscriber.on('close', forgetAll);
+    subscriber.on('ready', forgetAll);
+    subscriber
+      .subscribe(this.#channel)
+      .then(() => {
+        forgetAll();
+        this.#listening = true;
+      })
+      .catch(() => undefined);
+  }
+
+  /** Drops this process's copy of the route's verdict: the next admission asks Redis. */
+  forget(route: string): void {
+    this.#closed.delete(route);
+    this.#drops++;
   }
 
   /** Hash-tagged by route, as the route's pause key is (one script reads both). */
@@ -63,6 +129,12 @@ export class BreakerStore {
    * lease, which is its caller's alone: the others then ask for themselves.
    */
   async admit(route: string, probeLeaseMs: number): Promise<BreakerAdmission> {
+    const known = this.#closed.get(route);
+    if (known) {
+      const now = this.#now();
+      if (now - known.readAt < LOCAL_VERDICT_MS && this.listening) return { state: 'closed', pausedMs: known.pausedUntil - now };
+      this.#closed.delete(route);
+    }
     const pending = this.#pending.get(route);
     if (pending) {
       const shared = await pending.catch(() => undefined);
@@ -78,9 +150,15 @@ export class BreakerStore {
   }
 
   async #ask(route: string, probeLeaseMs: number): Promise<BreakerAdmission> {
+    const asked = this.#now();
+    const drops = this.#drops;
     const [state, ms, pausedMs] = await this.#redis.predictqBreakerAdmit(this.key(route), routePauseKey(this.#keyPrefix, route), Math.ceil(probeLeaseMs));
     switch (state) {
       case 0:
+        // Not kept when a change was heard while this read was on its way: it may predate it.
+        if (this.listening && this.#drops === drops) {
+          this.#closed.set(route, { readAt: asked, pausedUntil: pausedMs > 0 ? this.#now() + pausedMs : 0 });
+        }
         return { state: 'closed', pausedMs };
       case 1:
         return { state: 'open', waitMs: ms, pausedMs };
@@ -93,7 +171,8 @@ export class BreakerStore {
 
   /** Opens the breaker for every worker; returns when it half-opens (ms since the epoch). */
   async open(route: string, resetMs: number, reason: 'failures' | 'probe'): Promise<number> {
-    return this.#redis.predictqBreakerOpen(this.key(route), Math.ceil(resetMs), Math.ceil(resetMs) + ABANDONED_AFTER_MS, reason);
+    this.forget(route);
+    return this.#redis.predictqBreakerOpen(this.key(route), Math.ceil(resetMs), Math.ceil(resetMs) + ABANDONED_AFTER_MS, reason, this.#channel, route);
   }
 
   /** Closes the breaker for every worker (a probe succeeded, or an operator reset it). */

@@ -26,6 +26,12 @@ export interface LmGuardDeps {
   config: Config;
   /** Any non-blocking Redis connection (the worker's BullMQ connection will do). */
   redis: RedisConnection;
+  /**
+   * A connection to subscribe on (it can then run nothing else; others may subscribe on it too).
+   * With it, "closed, not paused" is answered without a round trip while no change is heard
+   * (BreakerStore); without it, every call asks Redis.
+   */
+  subscriber?: RedisConnection | undefined;
   events?: ResilienceEvents;
 }
 
@@ -37,11 +43,13 @@ export class LmGuard {
   readonly events: ResilienceEvents;
   readonly breakers: ReadonlyMap<string, RouteBreaker>;
   readonly limits: RateLimits;
+  readonly #store: BreakerStore;
 
   constructor(deps: LmGuardDeps) {
     const { config, redis } = deps;
     this.events = deps.events ?? new ResilienceEvents();
-    const store = new BreakerStore(redis, config.key_prefix);
+    const store = new BreakerStore(redis, config.key_prefix, { subscriber: deps.subscriber });
+    this.#store = store;
     this.breakers = new Map(
       config.routes.map((route) => [
         route.name,
@@ -74,7 +82,11 @@ export class LmGuard {
     } catch (err) {
       await this.limits.settle(admission, 0);
       if (err instanceof LmError && err.code === 'lm_rate_limited') {
-        throw await this.limits.pause(route.name, err.retryAfterMs ?? DEFAULT_429_PAUSE_MS);
+        // This process's next calls see the pause without waiting for its message.
+        this.#store.forget(route.name);
+        const wait = await this.limits.pause(route.name, err.retryAfterMs ?? DEFAULT_429_PAUSE_MS);
+        this.#store.forget(route.name);
+        throw wait;
       }
       throw err;
     } finally {

@@ -8,7 +8,7 @@ import { PredictqError, WaitError, type WaitReason } from '../errors/index.js';
 import type { RouteConfig } from '../config/index.js';
 import { withJitter } from './backoff.js';
 import { defineScripts } from '../redis/index.js';
-import { routePauseKey } from './route-keys.js';
+import { breakerChannel, routePauseKey } from './route-keys.js';
 
 interface RouteLimiters {
   /** rpm spread over the minute: at most ceil(rpm / 60) in one second. */
@@ -26,7 +26,7 @@ export interface RateAdmission {
 }
 
 interface PauseCommands {
-  predictqPauseRoute(key: string, ms: number): Promise<number>;
+  predictqPauseRoute(key: string, ms: number, channel: string, route: string): Promise<number>;
 }
 
 /** Pause after a 429 that named no retry-after. */
@@ -113,7 +113,7 @@ export class RateLimits {
 
   /** The LM said 429: every worker holds this route's calls for `ms`. */
   async pause(route: string, ms: number): Promise<WaitError> {
-    const left = await this.#redis.predictqPauseRoute(routePauseKey(this.#keyPrefix, route), Math.max(1, Math.ceil(ms)));
+    const left = await this.#redis.predictqPauseRoute(routePauseKey(this.#keyPrefix, route), Math.max(1, Math.ceil(ms)), breakerChannel(this.#keyPrefix), route);
     return this.#wait(route, 'lm_429', left);
   }
 

@@ -5,3 +5,11 @@
 export function routePauseKey(keyPrefix: string, route: string): string {
   return `${keyPrefix}:rl:pause:{${route}}`;
 }
+
+/**
+ * Where a route's name is published when its breaker opens or an LM 429 pauses it: workers then
+ * drop their copy of "closed, not paused" and ask Redis again.
+ */
+export function breakerChannel(keyPrefix: string): string {
+  return `${keyPrefix}:breaker:changed`;
+}
