@@ -1,5 +1,7 @@
 // The LM wrapper against a real HTTP server speaking the OpenAI protocol: every failure
 // becomes an error with a stable code, and the client's own retries are off.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LmClient, LmError, type PredictqError } from '@predictq/core';
 import { startSim } from '@predictq/lm-sim';
@@ -62,6 +64,26 @@ describe('LmClient', () => {
 
     const nowhere = new LmClient({ baseURL: `http://127.0.0.1:${await freePort()}/v1`, apiKey: 'x', model: 'm', timeoutMs: 500 });
     expect((await failure(nowhere.chat({ messages, params: {} }))).code).toBe('lm_connection_error');
+  });
+
+  it('does not follow a redirect: the call fails naming it, and the target never hears of it', async () => {
+    let targetHits = 0;
+    const target = createServer((_req, res) => (targetHits++, res.end())).listen(0, '127.0.0.1');
+    const redirecting = createServer((_req, res) => {
+      res.writeHead(308, { location: `http://127.0.0.1:${(target.address() as AddressInfo).port}/v1/chat/completions` });
+      res.end();
+    }).listen(0, '127.0.0.1');
+    try {
+      await Promise.all([target, redirecting].map((s) => new Promise((r) => (s.listening ? r(null) : s.once('listening', r)))));
+      const moved = new LmClient({ baseURL: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/v1`, apiKey: 'k', model: 'm', timeoutMs: 2000 });
+      const err = await failure(moved.chat({ messages, params: {} }));
+      expect(err.code).toBe('lm_connection_error');
+      expect(err.message).toMatch(/redirect/);
+      expect(targetHits).toBe(0);
+    } finally {
+      target.close();
+      redirecting.close();
+    }
   });
 
   it('reports an aborted call as cancelled', async () => {
