@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { LmError, PredictqError } from '../errors/index.js';
 import { retryAfterMs } from './retry-after.js';
+import { leanFetch } from './lean-fetch.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -116,9 +117,10 @@ export class LmClient implements LmCaller {
       apiKey: options.apiKey,
       maxRetries: 0,
       timeout: options.timeoutMs,
-      // A redirect from the LM is an error, not followed. To be able to follow one, fetch keeps
-      // a copy of every request body (a stream tee): ~60 µs of CPU per call here, on a path
-      // where predictq's own work is ~1 ms. And prompts and keys then only ever go to base_url.
+      // undici's request() instead of the global fetch: half the CPU per call (lean-fetch.ts).
+      fetch: leanFetch,
+      // A redirect from the LM is an error, not followed: prompts and keys only ever go to
+      // base_url. (To be able to follow one, the global fetch also tees every request body.)
       fetchOptions: { redirect: 'error' },
     });
     this.#model = options.model;

@@ -1,0 +1,82 @@
+// The fetch the openai client runs on in LmClient: undici's request(), with a JSON answer read
+// whole before it is handed over as a Response. Node's global fetch builds web streams, abort
+// signals and a teed copy of the body for every call; request() does none of that. Measured
+// with the same local server, 16 calls at a time: 227-270 µs of CPU per call with fetch, against
+// 109-126 µs this way. That is a tenth of what a worker spends on a prediction.
+//
+// Written here because no library adapts undici's request() to the fetch signature (undici's own
+// fetch is the global one). It covers what the openai client sends for chat completions. Anything
+// else (a Request object, a streamed or multipart body) goes to the global fetch unchanged.
+// Redirects are never followed: the call fails as fetch fails with `redirect: 'error'`.
+import { Readable } from 'node:stream';
+import { Agent, request, type Dispatcher } from 'undici';
+
+/** One pool per process, keeping connections to each LM alive between calls (as fetch's own does). */
+const dispatcher = new Agent();
+
+/** Statuses whose Response may not have a body. */
+const NO_BODY = new Set([101, 204, 205, 304]);
+
+function fetchFailed(cause: unknown): TypeError {
+  return new TypeError('fetch failed', { cause });
+}
+
+function headersOf(init: RequestInit['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (init) for (const [name, value] of new Headers(init)) out[name] = value;
+  return out;
+}
+
+function responseHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+  return headers;
+}
+
+export async function leanFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+  const { body } = init;
+  if (input instanceof Request || !(body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array)) {
+    return fetch(input, init);
+  }
+  const signal = init.signal ?? undefined;
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(input, {
+      method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers: headersOf(init.headers),
+      body: body ?? null,
+      ...(signal ? { signal } : {}),
+      dispatcher,
+    });
+  } catch (err) {
+    // As fetch: an aborted call rejects with the signal's reason, any other failure is a TypeError.
+    if (signal?.aborted) throw signal.reason;
+    throw fetchFailed(err);
+  }
+  if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location !== undefined) {
+    await res.body.dump();
+    throw fetchFailed(new Error('unexpected redirect'));
+  }
+  const headers = responseHeaders(res.headers);
+  const status = res.statusCode;
+  if (NO_BODY.has(status)) {
+    await res.body.dump();
+    return new Response(null, { status, headers });
+  }
+  // A stream (server-sent events) is passed on as it arrives; anything else is read whole here.
+  if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+    return new Response(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, { status, headers });
+  }
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await res.body.arrayBuffer();
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw fetchFailed(err);
+  }
+  return new Response(bytes, { status, headers });
+}
