@@ -23,7 +23,8 @@ function fetchFailed(cause: unknown): TypeError {
 
 function headersOf(init: RequestInit['headers']): Record<string, string> {
   const out: Record<string, string> = {};
-  if (init) for (const [name, value] of new Headers(init)) out[name] = value;
+  // The openai client passes a Headers already: read it, do not copy it first.
+  if (init) for (const [name, value] of init instanceof Headers ? init : new Headers(init)) out[name] = value;
   return out;
 }
 

@@ -118,6 +118,20 @@ export class BreakerStore {
     this.#drops++;
   }
 
+  /**
+   * Runs a write that makes the route stop (an open, a 429 pause), dropping this process's copy
+   * before it and again once it is done: a read answered while the write was on its way may
+   * predate it, and this process need not wait for its own message.
+   */
+  async changing<T>(route: string, write: () => Promise<T>): Promise<T> {
+    this.forget(route);
+    try {
+      return await write();
+    } finally {
+      this.forget(route);
+    }
+  }
+
   /** Hash-tagged by route, as the route's pause key is (one script reads both). */
   key(route: string): string {
     return `${this.#prefix}{${route}}`;
@@ -171,8 +185,9 @@ export class BreakerStore {
 
   /** Opens the breaker for every worker; returns when it half-opens (ms since the epoch). */
   async open(route: string, resetMs: number, reason: 'failures' | 'probe'): Promise<number> {
-    this.forget(route);
-    return this.#redis.predictqBreakerOpen(this.key(route), Math.ceil(resetMs), Math.ceil(resetMs) + ABANDONED_AFTER_MS, reason, this.#channel, route);
+    return this.changing(route, () =>
+      this.#redis.predictqBreakerOpen(this.key(route), Math.ceil(resetMs), Math.ceil(resetMs) + ABANDONED_AFTER_MS, reason, this.#channel, route),
+    );
   }
 
   /** Closes the breaker for every worker (a probe succeeded, or an operator reset it). */

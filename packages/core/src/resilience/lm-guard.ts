@@ -82,11 +82,7 @@ export class LmGuard {
     } catch (err) {
       await this.limits.settle(admission, 0);
       if (err instanceof LmError && err.code === 'lm_rate_limited') {
-        // This process's next calls see the pause without waiting for its message.
-        this.#store.forget(route.name);
-        const wait = await this.limits.pause(route.name, err.retryAfterMs ?? DEFAULT_429_PAUSE_MS);
-        this.#store.forget(route.name);
-        throw wait;
+        throw await this.#store.changing(route.name, () => this.limits.pause(route.name, err.retryAfterMs ?? DEFAULT_429_PAUSE_MS));
       }
       throw err;
     } finally {
