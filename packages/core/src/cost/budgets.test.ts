@@ -64,6 +64,16 @@ describe('Budgets (real Redis)', () => {
     expect((await state(b))['global/daily']).toMatchObject({ spentMicros: 650, reservedMicros: 0 });
   });
 
+  it('counts a reservation run twice (a resent command whose reply was lost) once', async () => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    const b = budgets({ global: { daily_usd: 0.01 } });
+    const hold = reserved(await b.reserve('a', 'default', 1000, 60_000));
+    reserved(await b.reserve('a', 'default', 1000, 60_000));
+    expect((await state(b))['global/daily']).toMatchObject({ reservedMicros: 1000 });
+    await b.settle(hold, 400);
+    expect((await state(b))['global/daily']).toMatchObject({ spentMicros: 400, reservedMicros: 0 });
+  });
+
   it('counts a settlement retried after a lost reply once, with a budget or none, and keeps no mark of it for long', async () => {
     prefix = `t${randomUUID().slice(0, 8)}`;
     const ledgerKey = `${prefix}:{budget}:usage:test`;

@@ -148,8 +148,7 @@ export class Budgets {
    * Records the call and reserves `amountMicros` in every window that applies, atomically
    * across all workers (a tenant without budgets only gets the record).
    */
-  async reserve(id: string, tenant: string, amountMicros: number, holdMs: number): Promise<ReserveOutcome> {
-    const at = this.#clock.now();
+  async reserve(id: string, tenant: string, amountMicros: number, holdMs: number, at = this.#clock.now()): Promise<ReserveOutcome> {
     const slots = this.#slots(tenant);
     const keys = this.#keys(tenant, at);
     const reply = (await this.#run.reserve(
@@ -167,6 +166,11 @@ export class Budgets {
     if (status === 1) return { status: 'reserved', hold: { id, keys, slots, at, recorded: true } };
     const limit = slots[index - 1]!;
     return { status: status === 0 ? 'held' : 'exhausted', limit, resetsAt: resetsAt(limit.window, at) };
+  }
+
+  /** The hold `reserve(id, tenant, …, at)` makes: what releases a reservation whose answer never came. */
+  holdOf(id: string, tenant: string, at: number): BudgetHold {
+    return { id, keys: this.#keys(tenant, at), slots: this.#slots(tenant), at, recorded: true };
   }
 
   /**

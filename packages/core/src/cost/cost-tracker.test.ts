@@ -16,11 +16,13 @@ import { ConfigSchema, type Config } from '../config/index.js';
 import { LmError, PredictqError, WaitError } from '../errors/index.js';
 import type { LmCaller, LmResponse, LmUsage } from '../lm/index.js';
 import { PredictionPipeline, type Outcome } from '../pipeline/index.js';
-import { PredictionJobDataSchema, type PredictionResult } from '../queue/index.js';
+import { createFastConnection, PredictionJobDataSchema, type PredictionResult, type RedisConnection } from '../queue/index.js';
 import { CostEvents, type BudgetSoftLimitEvent, type CostSettledEvent } from './cost-events.js';
 import { CostTracker } from './cost-tracker.js';
 import { PriceTable } from './prices.js';
 import { costMicros } from './usage-cost.js';
+import { until } from '../../../../test/utils/http.js';
+import { startRedis } from '../../../../test/utils/redis-server.js';
 
 const NOON = Date.UTC(2025, 5, 15, 12);
 const clock = { t: NOON, now: () => clock.t };
@@ -54,7 +56,7 @@ describe('CostTracker in the pipeline (real Redis)', () => {
     await redis.quit();
   });
 
-  function setup(extra: Record<string, unknown>, lm: LmCaller) {
+  function setup(extra: Record<string, unknown>, lm: LmCaller, connection: RedisConnection = redis) {
     prefix = `t${randomUUID().slice(0, 8)}`;
     const config: Config = ConfigSchema.parse({
       key_prefix: prefix,
@@ -62,7 +64,7 @@ describe('CostTracker in the pipeline (real Redis)', () => {
       ...extra,
     });
     const events = new CostEvents();
-    const cost = new CostTracker({ config, redis, clock, events });
+    const cost = new CostTracker({ config, redis: connection, clock, events });
     const pipeline = new PredictionPipeline({ config, lmFor: () => lm, clock, cost });
     // The pipeline's outcome as a promise: its result, or the error it decided on.
     const settle = (outcome: Outcome): PredictionResult => {
@@ -153,6 +155,29 @@ describe('CostTracker in the pipeline (real Redis)', () => {
     const report = await cost.ledger.report({ tenant: 'acme', from: '2025-06-15', to: '2025-06-15', groupBy: 'variant' });
     expect(report.groups).toMatchObject([{ key: 'b', cache_hits: 1, saved_tokens: 1500, saved_micros: 450, saved_usd: 0.00045, cost_micros: 0 }]);
   });
+  it('gives back a reservation whose answer never came, though Redis runs it after the client gave up', async () => {
+    // Its own Redis: the pause below would stall every other test file's.
+    const server = await startRedis();
+    const admin = new Redis(server.url);
+    // The worker's connection: a command times out after 1 s, yet it has gone out and will run.
+    const connection = createFastConnection(server.url);
+    try {
+      const { cost, budget } = setup({ budgets: { global: { daily_usd: 1 } } }, { chat: async () => reply({}) }, connection);
+      await new Promise((ready) => connection.once('ready', ready));
+      // Scripts that write wait 1.5 s: the reserve outlives its timeout, then runs.
+      await admin.call('CLIENT', 'PAUSE', '1500', 'WRITE');
+      const request = { id: randomUUID(), tenant: 'default', route: { name: 'r', model: 'sim-small', timeout_ms: 1000 }, variant: null, promptTokens: () => 50, maxTokens: 10 };
+      await expect(cost.reserve(request)).rejects.toMatchObject({ code: 'service_unavailable' });
+      // One connection runs its commands in order: once this answers, the reserve has run.
+      await connection.ping();
+      await until(async () => (await budget()).reservedMicros === 0 && (await cost.budgets.inFlight()) === 0, 5000);
+    } finally {
+      connection.disconnect();
+      admin.disconnect();
+      await server.stop();
+    }
+  });
+
   it('counts the prompt\'s tokens only for a tenant a budget applies to', async () => {
     const request = (promptTokens: () => number) => ({
       id: randomUUID(),

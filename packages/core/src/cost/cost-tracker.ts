@@ -112,9 +112,15 @@ export class CostTracker {
     // Nothing to reserve: no round trip before the call (the settlement alone is exactly-once).
     if (!applies) return this.#reservation(request, price, this.budgets.unreserved(id, request.tenant), 0);
     let outcome;
+    const at = this.#clock.now();
     try {
-      outcome = await this.budgets.reserve(id, request.tenant, reservedMicros, request.route.timeout_ms + HOLD_GRACE_MS);
+      outcome = await this.budgets.reserve(id, request.tenant, reservedMicros, request.route.timeout_ms + HOLD_GRACE_MS, at);
     } catch (err) {
+      // No answer is not "not reserved": the script may have run before the connection dropped,
+      // or run later (a timed-out command still goes out, and a reconnect resends what was in
+      // flight). Nobody would settle that reservation, so it is given back; on the same
+      // connection the release goes after the reserve, whenever that runs.
+      if (!isReplyError(err)) void this.#durably('budget release', () => this.budgets.release(this.budgets.holdOf(id, request.tenant, at)));
       throw new WaitError('service_unavailable', 'the budget ledger is unreachable', 1000, 'redis', { cause: err });
     }
     if (outcome.status !== 'reserved') {

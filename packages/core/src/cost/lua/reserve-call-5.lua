@@ -16,8 +16,11 @@
 
   Returns {1, 0} reserved and recorded; {0, i} the window KEYS[i+1] is held by in-flight
   reservations (wait); {-1, i} the window KEYS[i+1] is spent (spent + amount > limit).
-  Nothing is written unless it returns {1, 0}.
+  Nothing is written unless it returns {1, 0}. Running it again for a call already recorded
+  changes nothing: a client resends a command whose answer a dropped connection lost, and the
+  first run is the one that counts.
 ]]
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, 0} end
 local field = 'r:' .. ARGV[1]
 local amount = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
