@@ -55,7 +55,11 @@ export function uncachedThroughput(redisUrl: string, latencyMs = 0): BenchCase {
     name: `uncached predictions through the worker (${JOBS} jobs, concurrency ${CONCURRENCY}, simulator at ${latencyMs} ms)`,
     unit: 'ops/s',
     runs: Number(process.env.BENCH_RUNS ?? 5),
-    warmups: Number(process.env.BENCH_WARMUPS ?? 2),
+    // predictq's side runs far more code than the bare worker, and V8 takes longer to optimise
+    // it: in 14 alternating 400-job runs at 0 ms the bare worker levelled off from the 3rd run,
+    // predictq only from the 6th (331, 619, 648, 755, 778, then 818-970 ops/s). Six warm-ups
+    // each make the median a steady-state figure, as a long-running worker sees it.
+    warmups: Number(process.env.BENCH_WARMUPS ?? 6),
     baselineName: 'bare BullMQ+openai',
     async setup() {
       sim = await startSim({ latencyMs });
