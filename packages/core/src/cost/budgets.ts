@@ -149,8 +149,8 @@ export class Budgets {
    * across all workers (a tenant without budgets only gets the record).
    */
   async reserve(id: string, tenant: string, amountMicros: number, holdMs: number, at = this.#clock.now()): Promise<ReserveOutcome> {
-    const slots = this.#slots(tenant);
-    const keys = this.#keys(tenant, at);
+    const hold = this.holdOf(id, tenant, at);
+    const { keys, slots } = hold;
     const reply = (await this.#run.reserve(
       this.#callsKey,
       ...keys,
@@ -163,7 +163,7 @@ export class Budgets {
       ...this.#ttls(slots, at),
     )) as [number, number];
     const [status, index] = reply;
-    if (status === 1) return { status: 'reserved', hold: { id, keys, slots, at, recorded: true } };
+    if (status === 1) return { status: 'reserved', hold };
     const limit = slots[index - 1]!;
     return { status: status === 0 ? 'held' : 'exhausted', limit, resetsAt: resetsAt(limit.window, at) };
   }

@@ -17,6 +17,9 @@ const dispatcher = new Agent();
 /** Statuses whose Response may not have a body. */
 const NO_BODY = new Set([101, 204, 205, 304]);
 
+/** The cause fetch gives for a redirect under `redirect: 'error'`; leanFetch gives the same. */
+export const REDIRECT_REFUSED = 'unexpected redirect';
+
 function fetchFailed(cause: unknown): TypeError {
   return new TypeError('fetch failed', { cause });
 }
@@ -60,7 +63,7 @@ export async function leanFetch(input: string | URL | Request, init: RequestInit
   }
   if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location !== undefined) {
     await res.body.dump();
-    throw fetchFailed(new Error('unexpected redirect'));
+    throw fetchFailed(new Error(REDIRECT_REFUSED));
   }
   const headers = responseHeaders(res.headers);
   const status = res.statusCode;

@@ -5,7 +5,7 @@ import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { LmError, PredictqError } from '../errors/index.js';
 import { retryAfterMs } from './retry-after.js';
-import { leanFetch } from './lean-fetch.js';
+import { leanFetch, REDIRECT_REFUSED } from './lean-fetch.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -182,7 +182,7 @@ export class LmClient implements LmCaller {
 /** fetch's own failure for a redirect it was told not to follow (somewhere in the cause chain). */
 function redirected(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e.message === 'unexpected redirect') return true;
+    if (e.message === REDIRECT_REFUSED) return true;
   }
   return false;
 }
