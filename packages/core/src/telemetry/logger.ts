@@ -26,6 +26,9 @@ export const REDACT_PATHS = [
   '*.password',
 ];
 
+/** The longest a line waits in the buffer before it is written. */
+export const LOG_FLUSH_MS = 200;
+
 function traceIds(): Record<string, string> {
   const span = trace.getActiveSpan();
   if (!span) return {};
@@ -42,8 +45,9 @@ export function createLogger(options: { level?: string; name: string; destinatio
     timestamp: pino.stdTimeFunctions.isoTime,
     mixin: traceIds,
   };
-  // Written asynchronously: under load, lines queued behind a write in flight go out in one
-  // syscall instead of one each (a synchronous write per line cost ~5% of a request's CPU).
-  // pino flushes what is queued when the process exits.
-  return pino(opts, options.destination ?? pino.destination({ dest: 1, sync: false }));
+  // Written asynchronously and in 4 KB blocks: a write per line was ~9% of the producer's CPU
+  // and ~5% of a worker's under load, even unsynchronised (the previous write had nearly always
+  // finished, so each line went out alone). A quiet process's lines still appear within
+  // LOG_FLUSH_MS, and pino flushes what is buffered when the process exits.
+  return pino(opts, options.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: LOG_FLUSH_MS }));
 }
