@@ -30,9 +30,9 @@ describe('npm run bench -- --smoke', () => {
     for (const figure of [
       /uncached predictions through the worker .*simulator at 0 ms\)\n.*\n.*\n {2}ratio predictq \/ baseline: \d/,
       /Redis commands per uncached prediction[^\n]*\n {2}predictq +[\d.]+ commands, [\d.]+ sent[^\n]*\n {2}bare BullMQ job +[\d.]+ commands/,
-      /ratio cache hit \/ Portkey: [\d.]+ \(target >= 5\); its p99 \/ its p50: [\d.]+/,
-      /ratio uncached \/ Portkey with the same LM request: [\d.]+ \(target >= 1\); p50 \d+ ms vs \d+ ms/,
-      /uncached \/ Portkey with the one-line question: [\d.]+; p50 \d+ ms vs \d+ ms/,
+      /ratio cache hit \/ Portkey: [\d.]+ \(rounds: [\d., ]+\) \(target >= 5\); its p99 \/ its p50: [\d.]+/,
+      /ratio uncached \/ Portkey with the same LM request: [\d.]+ \(rounds: [\d., ]+\) \(target >= 1\); p50 \d+ ms vs \d+ ms/,
+      /uncached \/ Portkey with the one-line question: [\d.]+ \(rounds: [\d., ]+\); p50 \d+ ms vs \d+ ms/,
       /producer RSS under this load: peak \d+ MB/,
       /worker RSS with \d+ L1 entries: \d+ MB/,
       /cache hit via the producer fast path[^\n]*latency/,
