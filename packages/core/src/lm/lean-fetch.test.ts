@@ -60,6 +60,9 @@ describe('leanFetch', () => {
     expect(first.bodyUsed).toBe(true);
     await expect(first.json()).rejects.toThrow(TypeError);
     expect(() => first.clone()).toThrow(TypeError);
+    expect(first.body).toBeInstanceOf(ReadableStream);
+    await expect(first.arrayBuffer()).rejects.toThrow(TypeError);
+    expect(first.bodyUsed).toBe(true);
 
     const copy = (await get()).clone();
     expect(await copy.json()).toEqual({ error: { message: 'bad' } });

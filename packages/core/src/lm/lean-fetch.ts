@@ -61,8 +61,12 @@ class BufferedResponse extends Response {
   }
 
   #whole(): Response {
-    if (this.#read) throw new TypeError('Body is unusable: Body has already been read');
-    return (this.#full ??= new Response(this.#bytes, { status: this.status, statusText: this.statusText, headers: this.headers }));
+    if (!this.#full) {
+      this.#full = new Response(this.#bytes, { status: this.status, statusText: this.statusText, headers: this.headers });
+      // Already read: so is the ordinary one, so that its body and methods say so as fetch's would.
+      if (this.#read) void this.#full.arrayBuffer();
+    }
+    return this.#full;
   }
 
   async #text(): Promise<string> {
