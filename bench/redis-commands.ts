@@ -63,7 +63,7 @@ export async function redisCommandsPerPrediction(redisUrl: string, c: BenchCase,
     await c.baseline();
     const baseline = await measure(redisUrl, redis, jobs, () => c.baseline());
     const subject = await measure(redisUrl, redis, jobs, () => c.subject());
-    console.log(`\nRedis commands per uncached prediction (${jobs} jobs, INFO commandstats deltas; sent = round trips clients made, scripts count once)`);
+    console.log(`\nRedis commands per uncached prediction (${jobs} jobs, INFO commandstats deltas; sent = commands clients sent, a script call once; the cache's go several to a write, auto-pipelined)`);
     console.log(`  predictq            ${subject.perJob.toFixed(1)} commands, ${subject.sentPerJob.toFixed(1)} sent (${subject.top})`);
     console.log(`  bare BullMQ job     ${baseline.perJob.toFixed(1)} commands, ${baseline.sentPerJob.toFixed(1)} sent (${baseline.top})`);
     console.log(`  ratio predictq / baseline: ${(subject.sentPerJob / baseline.sentPerJob).toFixed(2)} sent, ${(subject.perJob / baseline.perJob).toFixed(2)} in all`);
