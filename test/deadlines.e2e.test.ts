@@ -56,7 +56,9 @@ describe('deadlines instead of a wait count', () => {
     const metrics = await workerMetrics(stack.workers[0]!);
     const count = Number(/dspy_predictions_total\{model="sim-small",status="failed"\} (\d+)/.exec(metrics)?.[1] ?? 0);
     expect(count).toBe(failed.length);
-    const logged = stack.workers[0]!.lines.filter((l) => l.includes('"prediction failed"') && l.includes('deadline_exceeded'));
+    // Log lines reach us in blocks, up to LOG_FLUSH_MS after they were written.
+    const failedLines = () => stack.workers[0]!.lines.filter((l) => l.includes('"prediction failed"') && l.includes('deadline_exceeded'));
+    const logged = await until(async () => failedLines().length >= failed.length && failedLines());
     expect(logged).toHaveLength(failed.length);
   });
 });

@@ -89,7 +89,7 @@ describe('OTLP export from real processes', () => {
 
     // The producer's request line and the worker's prediction line carry the trace id.
     const tagged = (lines: string[]) => lines.some((l) => l.includes(`"trace_id":"${traceId}"`));
-    expect(tagged(stack.producer.lines)).toBe(true);
+    await until(async () => tagged(stack.producer.lines));
     await until(async () => tagged(stack.workers[0]!.lines));
   });
 });

@@ -136,7 +136,11 @@ describe('observability of real processes', () => {
       headers: { ...auth, prefer: 'wait=20' },
     });
     expect(ok.body.status).toBe('succeeded');
+    // Each process writes its lines in order, in blocks: once the last request's lines are here,
+    // so is every line before them.
     await until(async () => stack.workers[0]!.lines.some((l) => l.includes(ok.body.id)));
+    const lastRequest = ok.headers.get('x-request-id')!;
+    await until(async () => stack.producer.lines.some((l) => l.includes(lastRequest)));
 
     const lines = allLines();
     expect(lines.length).toBeGreaterThan(10);
