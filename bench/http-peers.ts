@@ -3,11 +3,12 @@
 // hit on the producer's fast path and its uncached prediction through the queue with
 // `Prefer: wait`. Portkey runs twice: with a one-line question (the fixed request the cache-hit
 // ratio is measured against), and with the very LM request predictq's worker sends (its DSPy
-// prompt, a new question each time). The simulator is not free: it spent about a third more CPU on
-// predictq's longer prompt than on the one-line question (~530 against ~400 µs a request, on the
-// two cores every process shares), so only the second is the same work for the uncached ratio. Every server is its own process running its built code as `npm start` runs
-// it (the simulator too); autocannon drives 60 connections from this one. Also prints the producer's peak RSS under that load and a
-// worker's RSS once its L1 holds the target number of entries.
+// prompt, a new question each time). The simulator is not free: it spent about a third more CPU
+// on predictq's longer prompt than on the one-line question (~530 against ~400 µs a request, on
+// the two cores every process shares), so only the second is the same work for the uncached
+// ratio. Every server is its own process running its built code as `npm start` runs it (the
+// simulator too); autocannon drives 60 connections from this one. Also prints the producer's
+// peak RSS under that load and a worker's RSS once its L1 holds the target number of entries.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
