@@ -59,8 +59,8 @@ export interface PredictionCall {
   /** The Prefer header, as sent. */
   prefer: string | undefined;
   body: unknown;
-  /** Aborts a wait when the client goes away. */
-  signal: AbortSignal;
+  /** Aborts a wait when the client goes away. Only a request that waits calls it: an answer at once needs no signal. */
+  disconnected(): AbortSignal;
 }
 
 export interface PredictionReply {
@@ -111,7 +111,7 @@ export function predictionCreator(deps: PredictionRoutesDeps): (call: Prediction
     }
   }
 
-  return async ({ tenant, requestId, body, signal, ...call }): Promise<PredictionReply> => {
+  return async ({ tenant, requestId, body, ...call }): Promise<PredictionReply> => {
     const idempotencyKey = checkIdempotencyKey(call.idempotencyKey);
     const waitSeconds = parsePreferWait(call.prefer, config.http.max_wait_s);
     const request = parsePredictionRequest(body);
@@ -171,6 +171,7 @@ export function predictionCreator(deps: PredictionRoutesDeps): (call: Prediction
     const queued = () => predictionObject(id, jobData, 'queued');
     let prediction: PredictionObject;
     try {
+      const signal = waitSeconds > 0 ? call.disconnected() : undefined;
       prediction = (await waitForPrediction(queues, id, jobData, waitSeconds * 1000, signal, listening)) ?? queued();
     } catch {
       prediction = queued();

@@ -55,7 +55,7 @@ export function predictionLane(deps: PredictionLaneDeps): (req: IncomingMessage,
         idempotencyKey: header('idempotency-key'),
         prefer: header('prefer'),
         body,
-        signal: disconnectSignal(res),
+        disconnected: () => disconnectSignal(res),
       });
       writeJson(res, reply.status, reply.body, reply.headers);
     } catch (err) {

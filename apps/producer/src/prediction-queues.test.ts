@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createProducerConnection, loadConfig, predictionQueueName, queuePrefix, type Config, type RedisConnection } from '@predictq/core';
 import { PredictionQueues } from './prediction-queues.js';
 import { predictionJobData, predictionResult } from '../../../test/utils/job-data.js';
-import { listenForCompletion, waitForPrediction } from './wait-for-job.js';
+import { listenForCompletion, waitForJob, waitForPrediction } from './wait-for-job.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -96,6 +96,23 @@ describe('PredictionQueues (real Redis)', () => {
       finishedOrGone: (id: string, route: string) => queues.finishedOrGone(id, route),
       ...overrides,
     }) as unknown as PredictionQueues;
+
+  it('ends a wait as soon as its caller goes away, and stops listening for the job', async () => {
+    // No worker: the job never finishes, so only the abort can end the 30 s wait early.
+    const id = `pred_${randomUUID().replaceAll('-', '')}`;
+    const listening = await listenForCompletion(queues, 'default', id);
+    await queues.add(id, predictionJobData());
+    const events = (await queues.events('default')) as unknown as NodeJS.EventEmitter;
+    expect(events.listenerCount(`completed:${id}`)).toBe(1);
+    const gone = new AbortController();
+    const started = performance.now();
+    const waited = waitForJob(queues, 'default', id, 30_000, gone.signal, listening);
+    setTimeout(() => gone.abort(), 100);
+    expect(await waited).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(events.listenerCount(`completed:${id}`)).toBe(0);
+    expect(events.listenerCount(`failed:${id}`)).toBe(0);
+  });
 
   it('waits for a prediction: from the completed event when it listened first, from the job when it finished before the wait', async () => {
     const worker = new Worker(predictionQueueName('default'), async (job) => result(`answer ${job.id}`), {
