@@ -31,9 +31,12 @@ export function isPredictionPost(req: IncomingMessage): boolean {
 /** Aborts when the client goes away before its response is written. */
 function disconnectSignal(res: ServerResponse): AbortSignal {
   const controller = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
+  // Made only when a wait begins: the client may have gone already.
+  if (res.closed && !res.writableFinished) controller.abort();
+  else
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
   return controller.signal;
 }
 

@@ -112,6 +112,12 @@ describe('PredictionQueues (real Redis)', () => {
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(events.listenerCount(`completed:${id}`)).toBe(0);
     expect(events.listenerCount(`failed:${id}`)).toBe(0);
+
+    // A caller gone before the wait began does not wait at all.
+    const before = performance.now();
+    expect(await waitForJob(queues, 'default', id, 30_000, AbortSignal.abort())).toBeUndefined();
+    expect(performance.now() - before).toBeLessThan(5_000);
+    expect(events.listenerCount(`completed:${id}`)).toBe(0);
   });
 
   it('waits for a prediction: from the completed event when it listened first, from the job when it finished before the wait', async () => {

@@ -126,6 +126,7 @@ export async function waitForJob(
   let heard: HeardCompletion | undefined;
   const deadline = Date.now() + waitMs;
   const wait = new WaitEnd();
+  if (signal?.aborted) wait.end();
   signal?.addEventListener('abort', wait.end, { once: true });
   // Unknown (removed) and unreadable count as finished: the caller's final read says what it is.
   const isFinished = () => queues.finishedOrGone(jobId, route).catch(() => true);
