@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { capture } from '../../../../test/utils/capture-logs.js';
+import { redactSecrets } from './logger.js';
 
 async function flush(): Promise<void> {
   await new Promise((r) => setImmediate(r));
@@ -22,6 +23,32 @@ describe('logger redaction', () => {
       expect(line).not.toContain(secret);
       expect(line).toContain('[redacted]');
     }
+  });
+
+  it("leaves the caller's object as it was, and an error's message and stack in the line", async () => {
+    const { lines, logger } = capture();
+    const secret = 'sk-test-7f3c9a';
+    const err = Object.assign(new Error('upstream refused'), { apiKey: secret });
+    const logged = { res: { headers: { 'set-cookie': secret, 'content-type': 'text/plain' } }, err, route: { name: 'default', api_key: secret } };
+    logger.error(logged, 'failed');
+    await flush();
+    expect(JSON.stringify(lines)).not.toContain(secret);
+    expect(lines[0]).toMatchObject({
+      res: { headers: { 'set-cookie': '[redacted]', 'content-type': 'text/plain' } },
+      err: { message: 'upstream refused', apiKey: '[redacted]' },
+      route: { name: 'default', api_key: '[redacted]' },
+    });
+    expect((lines[0] as { err: { stack: string } }).err.stack).toContain('upstream refused');
+    expect(logged.res.headers['set-cookie']).toBe(secret);
+    expect(err.apiKey).toBe(secret);
+    expect(logged.route.api_key).toBe(secret);
+  });
+
+  it('copies nothing from a line that holds no secret', () => {
+    const line = { request_id: 'r1', req: { method: 'POST', url: '/v1/predictions', headers: { 'content-type': 'application/json' } }, n: 3 };
+    const out = redactSecrets(line);
+    expect(out).toBe(line);
+    expect(out.req).toBe(line.req);
   });
 });
 

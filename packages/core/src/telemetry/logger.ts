@@ -5,26 +5,58 @@ import { pino, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
 
-/** Paths pino blanks wherever they appear in a log object. */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
-  'req.headers["proxy-authorization"]',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  'headers.authorization',
-  '*.headers.authorization',
-  'headers["x-api-key"]',
-  'authorization',
-  'apiKey',
-  'api_key',
-  '*.apiKey',
-  '*.api_key',
-  'secret',
-  '*.secret',
-  'password',
-  '*.password',
-];
+/** What a secret is replaced with in a log line. */
+export const CENSOR = '[redacted]';
+
+/** Keys whose value is blanked at a log object's top level and one level down. */
+const SECRET_KEYS = new Set(['authorization', 'apiKey', 'api_key', 'secret', 'password']);
+
+/** Headers blanked in a `headers` object at a log object's top level or one level down. */
+const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'proxy-authorization', 'cookie', 'set-cookie']);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A copy keeping the prototype and every own property (an Error's message and stack too). */
+function copyOf<T extends object>(value: T): Record<string, unknown> {
+  return Object.defineProperties(Object.create(Object.getPrototypeOf(value) as object | null), Object.getOwnPropertyDescriptors(value)) as Record<string, unknown>;
+}
+
+/** `headers` with its secret headers blanked, or `headers` itself when it has none. */
+function cleanHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const name in headers) {
+    if (SECRET_HEADERS.has(name.toLowerCase())) (out ??= copyOf(headers))[name] = CENSOR;
+  }
+  return out ?? headers;
+}
+
+/** `obj` with its secret keys and headers blanked (and, at the top, its objects' too), or `obj` itself. */
+function clean(obj: Record<string, unknown>, top: boolean): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const key in obj) {
+    const value = obj[key];
+    let replaced: unknown = value;
+    if (SECRET_KEYS.has(key)) replaced = CENSOR;
+    else if (key === 'headers' && isObject(value)) replaced = cleanHeaders(value);
+    else if (top && isObject(value)) replaced = clean(value, false);
+    if (replaced !== value) (out ??= copyOf(obj))[key] = replaced;
+  }
+  return out ?? obj;
+}
+
+/**
+ * Blanks secrets wherever a log object carries them: API keys, passwords, secrets and
+ * authorization at its top level and one level down, and authorization, API key and cookie
+ * headers in a `headers` object at either level. Nothing is copied unless something is blanked.
+ * Not pino's `redact` option: @pinojs/redact runs every property of every line through its
+ * wildcard paths and parses each path again on each call, ~8 KB of garbage a line (a third of
+ * what a cache hit allocates in the producer, V8's sampling heap profiler) and ~2% of the CPU.
+ */
+export function redactSecrets(obj: Record<string, unknown>): Record<string, unknown> {
+  return clean(obj, true);
+}
 
 /** The longest a line waits in the buffer before it is written. */
 export const LOG_FLUSH_MS = 200;
@@ -40,7 +72,7 @@ export function createLogger(options: { level?: string; name: string; destinatio
   const opts: LoggerOptions = {
     name: options.name,
     level: options.level ?? 'info',
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    formatters: { log: redactSecrets },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     mixin: traceIds,
