@@ -121,7 +121,7 @@ export function predictionCreator(deps: PredictionRoutesDeps): (call: Prediction
     const routed = await deps.experiments?.route(request, id);
     const program = await lookupProgram(routed?.choice.program ?? request.program);
     const context = { tenant, requestId, now: deps.clock.now() };
-    const resolved = resolvePrediction(config, request, { ...context, program, variant: routed?.choice });
+    const resolved = resolvePrediction(config, request, { ...context, program, variant: routed?.choice, idempotent: idempotencyKey !== undefined });
     const { data } = resolved;
     const location = `/v1/predictions/${id}`;
 

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSignature } from './parse-signature.js';
 import { formatSystemMessage, renderChat } from './render-chat.js';
+import { renderJson } from './render-json.js';
 import type { Signature } from './types.js';
 
 describe('renderChat', () => {
@@ -206,6 +207,16 @@ describe('renderChat', () => {
     expect(formatSystemMessage(sig)).toMatch(
       /^Your input fields are:\n1\. `q` \(str\): the question\nYour output fields are:\n1\. `reasoning` \(str\): \n2\. `a` \(str\): short answer\n/,
     );
+  });
+
+  it('renders each signature its own system message, the same each time it is asked', () => {
+    const plain = parseSignature('question -> answer');
+    const instructed = parseSignature('question -> answer', 'Answer in one word.');
+    const first = renderChat(plain, { question: 'a' })[0]!.content;
+    expect(renderChat(instructed, { question: 'a' })[0]!.content).toContain('Answer in one word.');
+    expect(renderChat(plain, { question: 'b' })[0]!.content).toBe(first);
+    expect(first).not.toContain('Answer in one word.');
+    expect(renderJson(plain, { question: 'a' })[0]!.content).not.toBe(first);
   });
 
   it('dedents instructions like textwrap.dedent', () => {
