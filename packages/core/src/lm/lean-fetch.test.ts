@@ -95,6 +95,21 @@ describe('leanFetch', () => {
     expect(rest).toBe('data: two\n\n');
   });
 
+  it('closes the connection when the reader cancels an event stream', async () => {
+    let closed: () => void = () => {};
+    const serverSawClose = new Promise<void>((resolve) => (closed = resolve));
+    routes.set('/endless', (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: one\n\n');
+      res.once('close', closed);
+    });
+    const res = await leanFetch(`${base}/endless`, { method: 'POST', body: '{}' });
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: one\n\n');
+    await reader.cancel();
+    await serverSawClose;
+  });
+
   it('gives a bodiless status a null body', async () => {
     routes.set('/empty', (_req, _body, res) => res.writeHead(204).end());
     const res = await leanFetch(`${base}/empty`, { method: 'DELETE' });
