@@ -169,7 +169,11 @@ class OneResponse implements Dispatcher.DispatchHandlers {
       const body = new ReadableStream<Uint8Array>({
         start: (controller) => void (this.#stream = controller),
         pull: () => this.#resume?.(),
-        cancel: (reason: unknown) => this.#abort?.(reason instanceof Error ? reason : new Error('stream cancelled')),
+        cancel: (reason: unknown) => {
+          // The reader is gone: nothing more is passed on, and the connection is closed.
+          this.#finish();
+          this.#abort?.(reason instanceof Error ? reason : new Error('stream cancelled'));
+        },
       });
       this.resolve(new Response(body, { status, statusText, headers }));
     }
@@ -177,6 +181,7 @@ class OneResponse implements Dispatcher.DispatchHandlers {
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.#done) return false;
     if (this.#stream) {
       this.#stream.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       return (this.#stream.desiredSize ?? 1) > 0;
