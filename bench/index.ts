@@ -53,7 +53,7 @@ try {
     await httpPeersBench(redisUrl, {
       connections: 60,
       durationS: Number(process.env.BENCH_HTTP_DURATION_S ?? 10),
-      runs: Number(process.env.BENCH_HTTP_RUNS ?? 5),
+      runs: Number(process.env.BENCH_HTTP_RUNS ?? 6),
       l1Entries: Number(process.env.BENCH_L1_ENTRIES ?? 10_000),
     });
   }
