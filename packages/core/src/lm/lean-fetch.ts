@@ -132,31 +132,35 @@ class OneResponse implements Dispatcher.DispatchHandlers {
   #abort: ((err?: Error) => void) | undefined;
   #done = false;
 
-  constructor(
-    private readonly resolve: (res: Response) => void,
-    private readonly reject: (err: unknown) => void,
-    private readonly signal: AbortSignal | undefined,
-  ) {}
+  readonly #resolve: (res: Response) => void;
+  readonly #reject: (err: unknown) => void;
+  readonly #signal: AbortSignal | undefined;
 
-  #onAbort = (): void => this.#abort?.(this.signal!.reason as Error);
+  constructor(resolve: (res: Response) => void, reject: (err: unknown) => void, signal: AbortSignal | undefined) {
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = signal;
+  }
+
+  #onAbort = (): void => this.#abort?.(this.#signal!.reason as Error);
 
   #finish(): void {
     this.#done = true;
-    this.signal?.removeEventListener('abort', this.#onAbort);
+    this.#signal?.removeEventListener('abort', this.#onAbort);
   }
 
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort;
-    if (this.signal?.aborted) abort(this.signal.reason as Error);
-    else this.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (this.#signal?.aborted) abort(this.#signal.reason as Error);
+    else this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
   onError(err: Error): void {
     if (this.#done) return;
     this.#finish();
-    const reason = this.signal?.aborted ? (this.signal.reason as unknown) : fetchFailed(err);
+    const reason = this.#signal?.aborted ? (this.#signal.reason as unknown) : fetchFailed(err);
     if (this.#stream) this.#stream.error(reason);
-    else this.reject(reason);
+    else this.#reject(reason);
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
@@ -175,7 +179,7 @@ class OneResponse implements Dispatcher.DispatchHandlers {
           this.#abort?.(reason instanceof Error ? reason : new Error('stream cancelled'));
         },
       });
-      this.resolve(new Response(body, { status, statusText, headers }));
+      this.#resolve(new Response(body, { status, statusText, headers }));
     }
     return true;
   }
@@ -194,10 +198,10 @@ class OneResponse implements Dispatcher.DispatchHandlers {
     if (this.#done) return;
     this.#finish();
     if (this.#stream) return this.#stream.close();
-    if (this.#redirected) return this.reject(fetchFailed(new Error(REDIRECT_REFUSED)));
+    if (this.#redirected) return this.#reject(fetchFailed(new Error(REDIRECT_REFUSED)));
     const init = { status: this.#status, statusText: this.#statusText, headers: this.#headers! };
-    if (NO_BODY.has(this.#status)) return this.resolve(new Response(null, init));
+    if (NO_BODY.has(this.#status)) return this.#resolve(new Response(null, init));
     const chunks = this.#chunks;
-    this.resolve(new BufferedResponse(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), init));
+    this.#resolve(new BufferedResponse(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), init));
   }
 }

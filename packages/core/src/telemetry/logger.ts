@@ -6,7 +6,7 @@ import { pino, type Logger, type LoggerOptions } from 'pino';
 export type { Logger } from 'pino';
 
 /** What a secret is replaced with in a log line. */
-export const CENSOR = '[redacted]';
+const CENSOR = '[redacted]';
 
 /** Keys whose value is blanked at a log object's top level and one level down. */
 const SECRET_KEYS = new Set(['authorization', 'apiKey', 'api_key', 'secret', 'password']);
