@@ -129,6 +129,9 @@ describe('Budgets (real Redis)', () => {
 
   it('settles calls that are ready together in fewer round trips, each once, each with the spend right after it', async () => {
     prefix = `t${randomUUID().slice(0, 8)}`;
+    const ledgerKey = `${prefix}:{budget}:usage:test`;
+    // Two fields, each call with its own amounts: a batch's ledger writes are summed per field.
+    const ledger = (i: number) => ({ key: ledgerKey, ttlS: 60, increments: [['requests', 1], ['tokens', 10 + i]] as Array<[string, number]> });
     const b = budgets({ global: { daily_usd: 1 } });
     await b.settle(reserved(await b.reserve('warm', 'default', 1, 60_000)), 0); // defines the scripts
     let calls = 0;
@@ -139,9 +142,9 @@ describe('Budgets (real Redis)', () => {
       const holds = await Promise.all(Array.from({ length: 20 }, (_, i) => b.reserve(`c${i}`, 'default', 1000, 60_000).then(reserved)));
       const free = budgets({});
       const states = await Promise.all([
-        ...holds.map((hold) => b.settle(hold, 100)),
-        ...holds.map((hold) => b.settle(hold, 100)), // retried: counted once
-        ...Array.from({ length: 5 }, (_, i) => free.settle(free.unreserved(`f${i}`, 'default'), 7)),
+        ...holds.map((hold, i) => b.settle(hold, 100, ledger(i))),
+        ...holds.map((hold, i) => b.settle(hold, 100, ledger(i))), // retried: counted once
+        ...Array.from({ length: 5 }, (_, i) => free.settle(free.unreserved(`f${i}`, 'default'), 7, ledger(20 + i))),
       ]);
       expect(calls).toBeLessThan(20);
       const spends = states.slice(0, 20).map((s) => s![0]!.spentMicros);
@@ -149,6 +152,8 @@ describe('Budgets (real Redis)', () => {
       expect(states.slice(20, 40)).toEqual(Array(20).fill(undefined));
       expect(states.slice(40)).toEqual(Array(5).fill([]));
       expect((await state(b))['global/daily']).toMatchObject({ spentMicros: 2000, reservedMicros: 0 });
+      // 25 calls once each: 25 requests, and 10 + i tokens for i in 0..24.
+      expect(await redis.hgetall(ledgerKey)).toEqual({ requests: '25', tokens: String(25 * 10 + (24 * 25) / 2) });
     } finally {
       commands.predictqSettleCall = original;
     }
