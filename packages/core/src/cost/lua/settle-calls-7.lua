@@ -91,7 +91,8 @@ while at <= #ARGV do
   at = next_at
 end
 for _, name in ipairs(fields) do
-  -- %d: a Lua number turned into a string by redis.call becomes '1e+15' past 14 digits.
+  -- As plain digits: how redis.call writes a Lua number has changed between Redis versions
+  -- (%.17g, later a shortest form), and HINCRBY takes only an integer's digits.
   redis.call('HINCRBY', KEYS[3], name, string.format('%d', usage[name]))
 end
 if applied then
